@@ -1,0 +1,160 @@
+"""The RePose config: every ablation knob the paper measures, and the named presets (SPEC 2, 8)."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+
+from repose_tf.keypoints import get_keypoint_set
+
+UPDATE_STRATEGIES = ("trainable", "add", "replace")
+ORDERINGS = ("kinematic", "top_down", "sequential")
+
+
+@dataclass(frozen=True)
+class RePoseConfig:
+    """Architecture hyper-parameters. Defaults are the paper's model (4.0M params, 13.5 GFLOPs)."""
+
+    keypoint_set: str = "lsp14"
+    input_size: int = 128
+    coarsest_resolution: int = 16  # where kinematic updates happen (paper table 3: 8 / 16 / 32)
+    width: int = 64  # encoder / decoder channels (f, d, projections)
+    keypoint_channels: int = 32  # channels of each decoupled keypoint feature set f_k
+    encoder_blocks: int = 4  # blocks in f = (3,1,64)^r
+    decoder_projection: str = "first_block"  # f's first block is the 1x1 projection; "separate": 1x1, then f
+    head_blocks: int = 4  # (3,1,32)^r before the (3,1,1)u heatmap conv (paper footnote 2)
+    update_blocks: int = 4  # blocks in g_k (paper table 4: 1..5)
+    update_strategy: str = "trainable"  # "trainable": f + lambda*g, "add": f + g, "replace": g
+    ordering: str = "kinematic"  # "kinematic", "top_down" (head first), "sequential" (plain convs)
+    update_passes: int = 2  # forward order, then reversed order, with their own weights
+    lambda_init: float = 0.1
+    num_stages: int = 1  # stacked networks (paper table 6: 1 / 2 / 4)
+    joint_post_head: bool = False  # one head over all K feature sets instead of K heads
+    sigma: float | None = None  # target Gaussian sigma; None: 5 at 128, scaled with input size
+    extra: dict = field(default_factory=dict, compare=False)  # free-form metadata (never used by the graph)
+
+    def __post_init__(self) -> None:
+        kps = get_keypoint_set(self.keypoint_set)  # raises a clear error for an unknown set
+        object.__setattr__(self, "keypoint_set", kps.name)
+        if self.update_strategy not in UPDATE_STRATEGIES:
+            raise ValueError(
+                f"update_strategy must be one of {UPDATE_STRATEGIES}, got {self.update_strategy!r}"
+            )
+        if self.decoder_projection not in ("separate", "first_block"):
+            raise ValueError(
+                f"decoder_projection must be 'separate' or 'first_block', got {self.decoder_projection!r}"
+            )
+        if self.ordering not in ORDERINGS:
+            raise ValueError(f"ordering must be one of {ORDERINGS}, got {self.ordering!r}")
+        n = self.input_size
+        if n % self.coarsest_resolution or (n // self.coarsest_resolution) & (
+            n // self.coarsest_resolution - 1
+        ):
+            raise ValueError(
+                f"input_size / coarsest_resolution must be a power of two, got {n} / {self.coarsest_resolution}"
+            )
+        if n == self.coarsest_resolution:
+            raise ValueError("coarsest_resolution must be smaller than input_size")
+        for name in ("encoder_blocks", "head_blocks", "update_blocks", "update_passes", "num_stages"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+
+    @property
+    def num_keypoints(self) -> int:
+        return get_keypoint_set(self.keypoint_set).num_keypoints
+
+    @property
+    def num_levels(self) -> int:
+        """Number of x2 downsamplings between the input and the coarsest resolution."""
+        return (self.input_size // self.coarsest_resolution).bit_length() - 1
+
+    @property
+    def target_sigma(self) -> float:
+        return self.sigma if self.sigma is not None else 5.0 * self.input_size / 128
+
+    def replace(self, **changes) -> RePoseConfig:
+        return dataclasses.replace(self, **changes)
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> RePoseConfig:
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = set(d) - known
+        if unknown:
+            raise ValueError(f"unknown RePoseConfig keys: {sorted(unknown)}")
+        return cls(**d)
+
+
+# Named presets: the paper's default and the rows of its ablation tables (SPEC 8).
+# Each entry: (config, paper params in millions, paper GFLOPs or None, description)
+_DEFAULT = RePoseConfig()
+_PAPER = _DEFAULT.replace(
+    keypoint_set="mpii16"
+)  # the paper's single LSP+MPII model predicts MPII's 16 joints
+PRESETS: dict[str, tuple[RePoseConfig, float, float | None, str]] = {
+    "repose_lsp14": (_DEFAULT, None, None, "paper default architecture on LSP-14 outputs"),
+    "repose_mpii16": (_PAPER, 4.0, 13.5, "paper default: the jointly trained LSP+MPII model (16 outputs)"),
+    "repose_coco17": (_DEFAULT.replace(keypoint_set="coco17"), None, None, "default architecture on COCO-17"),
+    "repose_mpii16_coarse8": (_PAPER.replace(coarsest_resolution=8), 4.3, 12.4, "updates at 8x8 (table 3)"),
+    "repose_mpii16_coarse32": (
+        _PAPER.replace(coarsest_resolution=32),
+        3.8,
+        17.8,
+        "updates at 32x32 (table 3)",
+    ),
+    "repose_mpii16_g1": (_PAPER.replace(update_blocks=1), 3.3, 13.1, "1 block in g_k (table 4)"),
+    "repose_mpii16_g2": (_PAPER.replace(update_blocks=2), 3.5, 13.2, "2 blocks in g_k (table 4)"),
+    "repose_mpii16_g3": (_PAPER.replace(update_blocks=3), 3.8, 13.3, "3 blocks in g_k (table 4)"),
+    "repose_mpii16_g5": (_PAPER.replace(update_blocks=5), 4.3, 13.6, "5 blocks in g_k (table 4)"),
+    "repose_mpii16_2stage": (_PAPER.replace(num_stages=2), 8.4, 29.4, "2 stacked stages (table 6)"),
+    "repose_mpii16_4stage": (_PAPER.replace(num_stages=4), 17.3, 61.4, "4 stacked stages (table 6)"),
+    "repose_mpii16_256": (
+        _PAPER.replace(input_size=256),
+        4.3,
+        49.5,
+        "256x256 input, updates at 16x16 (table 7)",
+    ),
+    "repose_mpii16_joint_head": (_PAPER.replace(joint_post_head=True), 3.5, None, "joint post-update head"),
+    "repose_mpii16_add": (_PAPER.replace(update_strategy="add"), 4.0, 13.5, "update f + g (table 5)"),
+    "repose_mpii16_replace": (
+        _PAPER.replace(update_strategy="replace"),
+        4.0,
+        13.5,
+        "update f <- g (table 5)",
+    ),
+    "repose_mpii16_top_down": (_PAPER.replace(ordering="top_down"), 4.0, 13.5, "top-down update order"),
+    "repose_mpii16_sequential": (
+        _PAPER.replace(ordering="sequential"),
+        4.0,
+        13.5,
+        "sequential conv baseline of about the same size",
+    ),
+    # Small configs for tests, smoke runs and the no-argument training demo.
+    "repose_tiny": (
+        RePoseConfig(width=16, keypoint_channels=8, encoder_blocks=1, head_blocks=1, update_blocks=1),
+        None,
+        None,
+        "tiny model for tests and quick demos",
+    ),
+    "repose_small": (
+        RePoseConfig(width=32, keypoint_channels=16, encoder_blocks=2, head_blocks=2, update_blocks=2),
+        None,
+        None,
+        "small model for CPU demos",
+    ),
+}
+
+
+def list_presets() -> list[str]:
+    """Names accepted by ``RePose.from_preset`` and ``--preset``."""
+    return list(PRESETS)
+
+
+def get_preset(name: str, **overrides) -> RePoseConfig:
+    try:
+        cfg = PRESETS[name][0]
+    except KeyError:
+        raise ValueError(f"unknown preset {name!r}; known presets: {', '.join(PRESETS)}") from None
+    return cfg.replace(**overrides) if overrides else cfg

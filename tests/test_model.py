@@ -1,0 +1,237 @@
+"""RePose model: shapes, serialization, the kinematic update's semantics, backend portability."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+import keras
+import numpy as np
+import pytest
+
+from repose_tf import RePose, get_preset, list_presets
+from repose_tf.config import RePoseConfig
+from repose_tf.keypoints import get_keypoint_set
+from repose_tf.layers import KinematicUpdate
+from repose_tf.model import FINAL_OUTPUT
+from repose_tf.profile import profile_model
+
+TINY = get_preset("repose_tiny")
+
+
+def _image(n=128, batch=2, seed=0):
+    return np.random.default_rng(seed).uniform(0, 255, (batch, n, n, 3)).astype("float32")
+
+
+def _updates(model) -> dict[str, KinematicUpdate]:
+    return {layer.name: layer for layer in model.layers if isinstance(layer, KinematicUpdate)}
+
+
+@pytest.mark.parametrize(
+    "overrides, n_stacks",
+    [
+        ({}, 5),  # pre, post, refine 32/64/128
+        ({"keypoint_set": "mpii16"}, 5),
+        ({"keypoint_set": "coco17"}, 5),
+        ({"input_size": 256}, 6),
+        ({"num_stages": 2}, 10),
+        ({"coarsest_resolution": 8}, 6),
+        ({"coarsest_resolution": 32}, 4),
+        ({"joint_post_head": True}, 5),
+        ({"ordering": "sequential"}, 5),
+        ({"ordering": "top_down", "update_strategy": "add"}, 5),
+    ],
+)
+def test_output_shapes(overrides, n_stacks):
+    cfg = TINY.replace(**overrides)
+    model = RePose(cfg)
+    n, k = cfg.input_size, cfg.num_keypoints
+    out = model(_image(n, batch=1), training=False)
+    assert set(out) >= {FINAL_OUTPUT}
+    assert len(out) == n_stacks
+    for name, hm in out.items():
+        assert tuple(hm.shape) == (1, n, n, k), name
+    inf = model.inference_model()
+    final = inf(_image(n, batch=1), training=False)
+    assert tuple(final.shape) == (1, n, n, k)
+    np.testing.assert_allclose(np.asarray(final), np.asarray(out[FINAL_OUTPUT]), atol=1e-5)
+
+
+def test_update_count_and_passes_have_own_weights():
+    model = RePose(TINY)
+    ups = _updates(model)
+    k = TINY.num_keypoints
+    assert len(ups) == 2 * k  # one per keypoint and pass
+    for kk in range(k):
+        a, b = ups[f"s1_update_p0_k{kk}"], ups[f"s1_update_p1_k{kk}"]
+        assert a is not b
+        ids_a = {id(v) for v in a.weights}
+        assert ids_a.isdisjoint({id(v) for v in b.weights})
+    # the sequential baseline has no kinematic updates, but about the same number of parameters
+    seq = RePose(TINY.replace(ordering="sequential"))
+    assert not _updates(seq)
+
+
+def test_updates_are_sequential_in_the_graph():
+    """A later keypoint's update consumes the *updated* features of its earlier neighbours."""
+    model = RePose(TINY)
+    kps = get_keypoint_set(TINY.keypoint_set)
+    ups = _updates(model)
+    order = kps.update_order
+    rank = {j: i for i, j in enumerate(order)}
+    checked = 0
+    for k in order:
+        layer = ups[f"s1_update_p0_k{k}"]
+        inputs = layer.input if isinstance(layer.input, list) else [layer.input]
+        for pos, j in enumerate(kps.neighbours(k), start=1):
+            producer = inputs[pos]._keras_history.operation
+            if rank[j] < rank[k]:
+                assert producer is ups[f"s1_update_p0_k{j}"], (k, j)
+                checked += 1
+            else:
+                assert not isinstance(producer, KinematicUpdate), (k, j)
+    assert checked >= 10
+    # reverse pass: head_top (last in the forward order) goes first and sees forward-pass features
+    first_rev = ups[f"s1_update_p1_k{order[-1]}"]
+    assert first_rev.input[0]._keras_history.operation is ups[f"s1_update_p0_k{order[-1]}"]
+
+
+def test_updates_are_sequential_numerically():
+    """Changing an earlier keypoint's lambda changes a later neighbour's updated features."""
+    model = RePose(TINY)
+    kps = get_keypoint_set(TINY.keypoint_set)
+    r_hip, r_knee = kps.index("r_hip"), kps.index("r_knee")  # hips update before knees
+    ups = _updates(model)
+    knee = ups[f"s1_update_p0_k{r_knee}"]
+    probe = keras.Model(model.input, knee.output)
+    x = _image(batch=1)
+    before = np.asarray(probe(x, training=False))
+    ups[f"s1_update_p0_k{r_hip}"].lam.assign(5.0)
+    after = np.asarray(probe(x, training=False))
+    assert np.abs(after - before).max() > 1e-4
+
+
+def test_lambdas_are_trainable_and_move():
+    model = RePose(TINY)
+    lams = [v for v in model.trainable_weights if v.path.endswith("lambda")]
+    assert len(lams) == 2 * TINY.num_keypoints
+    before = np.array([float(v.numpy()) for v in lams])
+    np.testing.assert_allclose(before, TINY.lambda_init)
+    model.compile(optimizer=keras.optimizers.Adam(1e-2), loss="mse")
+    x = _image(batch=2)
+    y = {
+        name: np.random.default_rng(1).uniform(0, 1, (2, 128, 128, 14)).astype("float32")
+        for name in model.output
+    }
+    model.train_on_batch(x, y)
+    after = np.array([float(v.numpy()) for v in lams])
+    assert np.all(np.abs(after - before) > 1e-6)
+    assert not any(v.path.endswith("lambda") for v in RePose(TINY.replace(update_strategy="add")).weights)
+
+
+def _trained_tiny():
+    """A tiny model whose BatchNorm statistics differ from their init (so a training leak shows)."""
+    model = RePose(TINY)
+    model.compile(optimizer="adam", loss="mse")
+    x = _image(batch=4, seed=3)
+    y = {name: np.zeros((4, 128, 128, 14), "float32") for name in model.output}
+    model.fit(x, y, epochs=1, batch_size=4, verbose=0)
+    return model
+
+
+def test_keras_and_weights_round_trip(tmp_path):
+    model = _trained_tiny()
+    x = _image(batch=2, seed=7)
+    ref = model.predict(x, verbose=0)
+    model.save(tmp_path / "m.keras")
+    loaded = keras.saving.load_model(tmp_path / "m.keras")
+    assert isinstance(loaded, RePose)
+    assert loaded.repose_config == model.repose_config
+    got = loaded.predict(x, verbose=0)
+    for name in ref:
+        np.testing.assert_array_equal(got[name], ref[name])
+    model.save_weights(tmp_path / "m.weights.h5")
+    fresh = RePose(TINY)
+    fresh.load_weights(tmp_path / "m.weights.h5")
+    got = fresh.predict(x, verbose=0)
+    for name in ref:
+        np.testing.assert_array_equal(got[name], ref[name])
+    # the Resizing-leak guard: a loaded model called without training=False equals predict
+    direct = loaded(x)
+    for name in ref:
+        np.testing.assert_allclose(np.asarray(direct[name]), ref[name], atol=1e-5)
+    inf = loaded.inference_model()
+    np.testing.assert_allclose(np.asarray(inf(x)), ref[FINAL_OUTPUT], atol=1e-5)
+
+
+def test_config_errors():
+    with pytest.raises(ValueError, match="unknown keypoint set"):
+        RePoseConfig(keypoint_set="horse")
+    with pytest.raises(ValueError, match="update_strategy"):
+        RePoseConfig(update_strategy="mix")
+    with pytest.raises(ValueError, match="power of two"):
+        RePoseConfig(input_size=128, coarsest_resolution=24)
+    with pytest.raises(ValueError, match="unknown preset"):
+        RePose.from_preset("repose_nope")
+    assert "repose_lsp14" in list_presets() and "repose_mpii16" in list_presets()
+
+
+def test_full_size_default_model_matches_paper_size():
+    """The full-size paper model (jointly trained LSP+MPII, 16 outputs): 4.0M params, 13.5 GFLOPs."""
+    model = RePose.from_preset("repose_mpii16")
+    prof = profile_model(model)
+    assert abs(prof.params / 4.0e6 - 1) < 0.05, prof.params
+    assert abs(prof.gflops / 13.5 - 1) < 0.05, prof.gflops
+    out = model.inference_model()(_image(batch=1), training=False)
+    assert tuple(out.shape) == (1, 128, 128, 16)
+    lsp = profile_model(RePose.from_preset("repose_lsp14"))
+    assert lsp.params < prof.params  # 14 keypoint branches instead of 16
+
+
+def test_summary_json_cli():
+    out = subprocess.run(
+        [sys.executable, "-m", "repose_tf.summary", "--json", "--presets=repose_mpii16,repose_tiny"],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=600,
+    )
+    rows = json.loads(out.stdout)
+    assert [r["name"] for r in rows] == ["repose_mpii16", "repose_tiny"]
+    assert set(rows[0]) == {"name", "params", "gflops", "paper_params", "paper_gflops"}
+    assert rows[0]["paper_params"] == 4_000_000 and rows[0]["paper_gflops"] == 13.5
+    bad = subprocess.run(
+        [sys.executable, "-m", "repose_tf.summary", "--presets=nope"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert bad.returncode == 2 and "unknown preset" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_jax_backend_builds_and_weights_load_into_tensorflow(tmp_path):
+    pytest.importorskip("jax")
+    script = textwrap.dedent(
+        f"""
+        import sys, numpy as np, keras
+        assert keras.backend.backend() == "jax", keras.backend.backend()
+        from repose_tf import RePose, get_preset
+        model = RePose(get_preset("repose_tiny"))
+        x = np.random.default_rng(0).uniform(0, 255, (2, 128, 128, 3)).astype("float32")
+        out = model.predict(x, verbose=0)
+        model.save_weights(r"{tmp_path}/jax.weights.h5")
+        np.save(r"{tmp_path}/x.npy", x)
+        np.save(r"{tmp_path}/y.npy", out["heatmaps"])
+        assert "tensorflow" not in sys.modules, "the model code imported TensorFlow under JAX"
+        """
+    )
+    env = {**os.environ, "KERAS_BACKEND": "jax", "JAX_PLATFORMS": "cpu"}
+    res = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=600)
+    assert res.returncode == 0, res.stderr[-3000:]
+    model = RePose(TINY)
+    model.load_weights(tmp_path / "jax.weights.h5")
+    y = model.predict(np.load(tmp_path / "x.npy"), verbose=0)["heatmaps"]
+    np.testing.assert_allclose(y, np.load(tmp_path / "y.npy"), atol=2e-4)
