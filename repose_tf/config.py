@@ -51,7 +51,8 @@ class RePoseConfig:
             n // self.coarsest_resolution - 1
         ):
             raise ValueError(
-                f"input_size / coarsest_resolution must be a power of two, got {n} / {self.coarsest_resolution}"
+                "input_size / coarsest_resolution must be a power of two, "
+                f"got {n} / {self.coarsest_resolution}"
             )
         if n == self.coarsest_resolution:
             raise ValueError("coarsest_resolution must be smaller than input_size")

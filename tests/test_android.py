@@ -170,52 +170,40 @@ def _kotlin_files(root: Path) -> list[Path]:
 
 
 def _export_standin(out_dir: Path) -> Path:
-    """A tiny stand-in with RePose's I/O, converted to full int8 (uint8 input, float output).
+    """A small RePose (``repose_tiny``, seeded) exported by the project's own exporter to full int8.
 
+    Uint8 input, float output, calibrated on real LSPET crops when ``../shared`` is present.
     Runs in a subprocess (this file's ``__main__``) so TensorFlow and the Keras backend of the
-    test session do not interfere. Input 1x128x128x3 float RGB 0..255, output 1x128x128x14.
+    test session do not interfere.
     """
     os.environ["KERAS_BACKEND"] = "tensorflow"
     import keras
-    import tensorflow as tf
 
-    from repose_tf.export.sidecar import sidecar_from_tflite, sidecar_path, write_sidecar
+    from repose_tf import RePose, get_preset
+    from repose_tf.export.tflite import export_tflite
 
     keras.utils.set_random_seed(0)
-    inp = keras.Input((128, 128, 3), batch_size=1, name="image")
-    x = keras.layers.Rescaling(1 / 127.5, offset=-1)(inp)
-    x = keras.layers.Conv2D(8, 5, padding="same", activation="relu")(x)
-    x = keras.layers.Conv2D(14, 5, padding="same")(x)
-    model = keras.Model(inp, {"heatmaps": x})
-    conv = tf.lite.TFLiteConverter.from_keras_model(model)
-    conv.optimizations = [tf.lite.Optimize.DEFAULT]
-    rng = np.random.default_rng(0)
-
-    def representative():
-        for _ in range(8):
-            yield [rng.uniform(0, 255, (1, 128, 128, 3)).astype(np.float32)]
-
-    conv.representative_dataset = representative
-    conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-    conv.inference_input_type = tf.uint8
-    conv.inference_output_type = tf.float32
+    model = RePose(get_preset("repose_tiny"))
+    lspet = Path(os.environ.get("REPOSE_SHARED", REPO.parent / "shared")) / "data" / "lspet"
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / f"{MODEL_STEM}.tflite"
-    path.write_bytes(conv.convert())
-    sc = sidecar_from_tflite(path, quantize="int8", params=int(model.count_params()), keras_path=None)
-    write_sidecar(sidecar_path(path), sc)
+    export_tflite(
+        model, path, "int8", calibration=lspet if lspet.is_dir() else None, num_calibration=16, io="uint8",
+        coverage=False,
+    )  # fmt: skip
     return path
 
 
 def _get_exported_model(tmp_dir: Path) -> Path:
-    """The int8 model the checks use: the project's ``models/`` one when present, else a stand-in.
-
-    Switch the stand-in to the real exporter here once ``repose_tf.export`` has one.
-    """
+    """The int8 model the checks use: the project's ``models/`` one when present, else a small
+    RePose exported on the fly by ``repose_tf.export`` (cached by a hash of the exporter's sources)."""
     shipped = REPO / "models" / f"{MODEL_STEM}.tflite"
     if shipped.is_file() and shipped.with_suffix(".json").is_file():
         return shipped
-    key = _tree_hash([Path(__file__), REPO / "repose_tf/export/sidecar.py"])
+    key = _tree_hash(
+        [Path(__file__), *sorted((REPO / "repose_tf/export").glob("*.py")), REPO / "repose_tf/model.py",
+         REPO / "repose_tf/layers.py"]
+    )  # fmt: skip
     cached = BUILD / f"standin-{key}" / f"{MODEL_STEM}.tflite"
     if cached.is_file() and cached.with_suffix(".json").is_file():
         return cached

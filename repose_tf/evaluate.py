@@ -1,0 +1,274 @@
+"""``python -m repose_tf.evaluate``: PCK@0.2 (LSP/LSPET) and PCKh@0.5 (MPII) for any model file.
+
+One code path for every runtime (``.keras``, ``.weights.h5``, ``.tflite``, ``.onnx`` through
+:mod:`repose_tf.runtime`, or an in-memory Keras model), so exports are judged by the same
+numbers: dataset -> evaluation crop (:class:`~repose_tf.data.SampleTransform`) -> heatmaps
+(optionally flip-averaged) -> sub-pixel decode -> inverse affine -> :mod:`repose_tf.metrics`.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from repose_tf import codec, metrics
+from repose_tf.keypoints import KeypointSet, get_keypoint_set, mapping
+
+#: Keypoint set each dataset is scored in (its own annotation layout).
+DATASET_KEYPOINTS = {
+    "lsp": "lsp14",
+    "lspet": "lsp14",
+    "synthetic": "lsp14",
+    "coco": "lsp14",
+    "mpii": "mpii16",
+}
+#: Metric per dataset, as published for it.
+DATASET_METRIC = {"lsp": "PCK", "lspet": "PCK", "synthetic": "PCK", "coco": "PCK", "mpii": "PCKh"}
+THRESHOLDS = np.round(np.arange(0.0, 0.5001, 0.01), 4)
+
+
+class KerasPredictor:
+    """In-memory adapter: a Keras RePose model (training or inference form) as a predictor."""
+
+    kind = "keras"
+
+    def __init__(self, model, batch_size: int = 32):
+        self.model = model.inference_model() if hasattr(model, "inference_model") else model
+        self.input_size = int(self.model.input_shape[1])
+        self.keypoint_set: KeypointSet = get_keypoint_set(model.repose_config.keypoint_set)
+        self.batch_size = batch_size
+
+    def heatmaps(self, images: np.ndarray) -> np.ndarray:
+        out = [
+            np.asarray(self.model(images[i : i + self.batch_size], training=False), np.float32)
+            for i in range(0, len(images), self.batch_size)
+        ]
+        return np.concatenate(out, axis=0)
+
+
+def as_predictor(model, num_threads: int | None = None):
+    """A predictor from a path (any runtime), a Keras model, or a predictor (returned as is)."""
+    if hasattr(model, "heatmaps"):
+        return model
+    if isinstance(model, (str, Path)):
+        from repose_tf.runtime import Predictor
+
+        return Predictor.load(model, num_threads=num_threads)
+    return KerasPredictor(model)
+
+
+@dataclass
+class PredictionSet:
+    """Predictions and ground truth of one evaluation run, in original-image pixels."""
+
+    pred: np.ndarray  # (N, K, 2) in the dataset's keypoint set; NaN where the model has no such joint
+    scores: np.ndarray  # (N, K)
+    gt: np.ndarray  # (N, K, 2)
+    mask: np.ndarray  # (N, K) annotated
+    visible: np.ndarray  # (N, K)
+    ids: list[str]
+    keypoint_set: str
+    seconds: float
+
+
+def predict_dataset(
+    predictor,
+    dataset,
+    *,
+    flip_test: bool = False,
+    limit: int | None = None,
+    batch_size: int = 32,
+    progress: bool = True,
+) -> PredictionSet:
+    """Run ``predictor`` on every sample of ``dataset`` (evaluation crop, no augmentation)."""
+    from repose_tf.data import SampleTransform, inverse_map, load_batch
+
+    predictor = as_predictor(predictor)
+    ds_set = get_keypoint_set(dataset.keypoint_set)
+    model_set = predictor.keypoint_set
+    to_ds = mapping(model_set, ds_set)  # dataset joint -> model channel (-1: none)
+    transform = SampleTransform(predictor.input_size, ds_set, train=False)
+    n = len(dataset) if limit is None else min(limit, len(dataset))
+    flip_perm = model_set.flip_permutation()
+    preds, scores, gts, masks, vis, ids = [], [], [], [], [], []
+    bar = _progress(n, "evaluate") if progress else None
+    t0 = time.perf_counter()
+    for start in range(0, n, batch_size):
+        idx = np.arange(start, min(n, start + batch_size))
+        batch = load_batch(dataset, transform, idx, keys=("image", "affine"))
+        hm = predictor.heatmaps(batch["image"])
+        if flip_test:
+            hm_f = predictor.heatmaps(np.ascontiguousarray(batch["image"][:, :, ::-1]))
+            hm = codec.flip_average(hm, hm_f, flip_perm)
+        kp, sc = codec.decode(hm)
+        kp_orig = inverse_map(kp, batch["affine"])
+        out = np.full((len(idx), ds_set.num_keypoints, 2), np.nan, np.float32)
+        out_sc = np.zeros((len(idx), ds_set.num_keypoints), np.float32)
+        ok = to_ds >= 0
+        out[:, ok] = kp_orig[:, to_ds[ok]]
+        out_sc[:, ok] = sc[:, to_ds[ok]]
+        preds.append(out)
+        scores.append(out_sc)
+        for i in idx:
+            s = dataset.sample(int(i))
+            gts.append(s.keypoints)
+            masks.append(s.mask)
+            vis.append(s.visible)
+            ids.append(s.id)
+        if bar is not None:
+            bar.update(len(idx))
+    if bar is not None:
+        bar.close()
+    return PredictionSet(
+        np.concatenate(preds),
+        np.concatenate(scores),
+        np.stack(gts),
+        np.stack(masks),
+        np.stack(vis),
+        ids,
+        ds_set.name,
+        time.perf_counter() - t0,
+    )
+
+
+def score(ps: PredictionSet, dataset_name: str, threshold: float | None = None, joints=None):
+    """The dataset's published metric on a prediction set (PCK@0.2 or PCKh@0.5 by default)."""
+    name = dataset_name.lower()
+    if DATASET_METRIC.get(name) == "PCKh":
+        return metrics.mpii_pckh(
+            ps.pred, ps.gt, ~ps.mask, None, threshold=threshold or 0.5, pred_base=0, gt_base=0
+        )
+    if ps.keypoint_set != "lsp14":
+        raise ValueError(f"PCK needs LSP-14 ground truth, got {ps.keypoint_set}")
+    # LSP test: every joint counts. LSPET/COCO/synthetic: only annotated joints (LSPET: visible).
+    visible = None if name == "lsp" else ps.mask
+    return metrics.lsp_pck(ps.pred, ps.gt, threshold=threshold or 0.2, visible=visible, joints=joints)
+
+
+def curve(ps: PredictionSet, dataset_name: str, label: str = ""):
+    name = dataset_name.lower()
+    if DATASET_METRIC.get(name) == "PCKh":
+        return metrics.mpii_pckh_curve(
+            ps.pred, ps.gt, ~ps.mask, None, thresholds=THRESHOLDS, label=label, pred_base=0, gt_base=0
+        )
+    visible = None if name == "lsp" else ps.mask
+    return metrics.lsp_pck_curve(ps.pred, ps.gt, THRESHOLDS, label=label, visible=visible)
+
+
+def evaluate_predictor(
+    predictor,
+    dataset: str = "lspet",
+    data_dir=None,
+    split: str = "val",
+    *,
+    limit: int | None = None,
+    flip_test: bool = False,
+    threshold: float | None = None,
+    progress: bool = False,
+):
+    """Evaluate a model file / Keras model / predictor on a named dataset; returns a PCKResult."""
+    from repose_tf.data import get_dataset
+
+    ds = get_dataset(dataset, data_dir, split, DATASET_KEYPOINTS[dataset.lower()])
+    ps = predict_dataset(predictor, ds, flip_test=flip_test, limit=limit, progress=progress)
+    return score(ps, dataset, threshold)
+
+
+def _progress(total: int, desc: str):
+    try:
+        from tqdm import tqdm
+
+        return tqdm(total=total, desc=desc, unit="img", file=sys.stderr, leave=False)
+    except ImportError:  # pragma: no cover
+        return None
+
+
+def main(argv=None) -> int:
+    from absl import app, flags
+
+    flags.DEFINE_string("model", None, "Model file: .keras, .weights.h5 (+config), .tflite or .onnx.")
+    flags.DEFINE_string("dataset", "lspet", "Dataset: lsp, lspet, mpii, coco, synthetic.")
+    flags.DEFINE_string("data_dir", None, "Dataset directory (e.g. ../shared/data/lspet).")
+    flags.DEFINE_string("split", "val", "Split: train / val / test.")
+    flags.DEFINE_bool("flip_test", False, "Average with the heatmaps of the mirrored input.")
+    flags.DEFINE_integer("limit", None, "Evaluate only the first N samples.")
+    flags.DEFINE_integer("batch_size", 32, "Inference batch size.")
+    flags.DEFINE_integer("num_threads", None, "Threads for TFLite / ONNX runtimes.")
+    flags.DEFINE_string("output_json", None, "Write the results (tables, counts, curve) as JSON here.")
+    flags.DEFINE_string(
+        "plot", None, "Write a PCK-vs-threshold plot PNG here (default: beside --output_json)."
+    )
+    flags.mark_flag_as_required("model")
+    app.run(_main, argv=argv)
+    return 0
+
+
+def _main(argv) -> None:
+    from absl import flags
+
+    del argv
+    f = flags.FLAGS
+    from repose_tf.data import DataError, get_dataset
+
+    try:
+        predictor = as_predictor(f.model, num_threads=f.num_threads)
+        ds = get_dataset(f.dataset, f.data_dir, f.split, DATASET_KEYPOINTS.get(f.dataset.lower(), "lsp14"))
+    except (FileNotFoundError, ValueError, DataError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        sys.exit(2)
+    ps = predict_dataset(predictor, ds, flip_test=f.flip_test, limit=f.limit, batch_size=f.batch_size)
+    main_res = score(ps, f.dataset)
+    tight = score(ps, f.dataset, threshold=0.1 if main_res.metric.startswith("PCK@") else 0.25)
+    results = {f"{main_res.metric}": main_res, f"{tight.metric}": tight}
+    if ps.keypoint_set == "lsp14":
+        limbs = score(ps, f.dataset, joints=metrics.LSP_LIMB_JOINTS)
+        results[f"{limbs.metric} (12 limb joints)"] = limbs
+    label = f"{Path(f.model).name}{' +flip' if f.flip_test else ''}"
+    print(
+        f"\n{label} on {f.dataset}/{f.split}: {len(ps.ids)} images, {main_res.num_joints} joints scored"
+        f" ({main_res.num_skipped_images} images skipped: torso joints not visible),"
+        f" {len(ps.ids) / ps.seconds:.1f} img/s\n"
+    )
+    print(metrics.format_markdown_table(results, digits=2))
+    skipped = ds.report.summary() if hasattr(ds, "report") else ""
+    if skipped:
+        print(skipped)
+    cur = curve(ps, f.dataset, label=label)
+    plot = f.plot or (str(Path(f.output_json).with_suffix(".png")) if f.output_json else None)
+    if plot:
+        metrics.plot_pck_curves(
+            cur, plot, groups=("Mean",), title=f"{main_res.metric.split('@')[0]} vs threshold"
+        )
+        print(f"plot: {plot}")
+    if f.output_json:
+        out = {
+            "metric": main_res.metric,
+            "mean": main_res.to_dict()["mean"],
+            "per_group": main_res.to_dict()["per_group"],
+            "num_images": main_res.num_images,
+            "num_joints": main_res.num_joints,
+            "model": str(f.model),
+            "dataset": f.dataset,
+            "split": f.split,
+            "flip_test": f.flip_test,
+            "results": {k: v.to_dict() for k, v in results.items()},
+            "curve": cur.to_dict(),
+        }
+        Path(f.output_json).parent.mkdir(parents=True, exist_ok=True)
+        Path(f.output_json).write_text(json.dumps(out, indent=2, allow_nan=False, default=_json_default))
+        print(f"json: {f.output_json}")
+
+
+def _json_default(o):
+    if isinstance(o, (np.floating, np.integer)):
+        return o.item()
+    raise TypeError(type(o))
+
+
+if __name__ == "__main__":
+    main()
