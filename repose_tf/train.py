@@ -62,6 +62,13 @@ flags.DEFINE_enum(
 )
 flags.DEFINE_bool("jit_compile", False, "Compile the train step with XLA.")
 flags.DEFINE_enum(
+    "lr_schedule",
+    None,
+    ["paper", "cosine", "constant"],
+    "paper: x0.5 at 50%, 1e-6 at 65% of the run (default with real data); cosine: decay to 1% "
+    "(default for the quick start); constant.",
+)
+flags.DEFINE_enum(
     "strategy",
     "default",
     ["default", "mirrored", "multi_worker"],
