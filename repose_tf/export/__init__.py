@@ -21,20 +21,30 @@ from pathlib import Path
 
 __all__ = [
     "ExportError",
+    "ExportResult",
+    "VerifyReport",
     "atomic_output",
     "export_onnx",
     "export_tflite",
+    "export_tflite_variants",
     "inspect_tflite",
+    "reference_run",
     "run_qat",
+    "verify_and_report",
     "verify_export",
+    "xnnpack_coverage",
 ]
 
 _LAZY = {
     "export_tflite": "repose_tf.export.tflite",
+    "export_tflite_variants": "repose_tf.export.tflite",
+    "xnnpack_coverage": "repose_tf.export.tflite",
     "inspect_tflite": "repose_tf.export.tflite",
     "ExportResult": "repose_tf.export.tflite",
     "export_onnx": "repose_tf.export.onnx",
     "verify_export": "repose_tf.export.verify",
+    "verify_and_report": "repose_tf.export.verify",
+    "reference_run": "repose_tf.export.verify",
     "VerifyReport": "repose_tf.export.verify",
     "run_qat": "repose_tf.export.qat",
 }

@@ -1,0 +1,68 @@
+"""QAT (tensorflow-model-optimization on tf_keras) on the small trained model: mirror, fine-tune, int8."""
+
+from __future__ import annotations
+
+import importlib.util
+
+import numpy as np
+import pytest
+import test_export_helpers as H
+
+from repose_tf import codec
+
+# find_spec, not import: importing tfmot sets TF_USE_LEGACY_KERAS=1 in this process (and every
+# subprocess started after it), which must not leak into the rest of the test session.
+_MISSING = [m for m in ("tf_keras", "tensorflow_model_optimization") if importlib.util.find_spec(m) is None]
+pytestmark = pytest.mark.skipif(bool(_MISSING), reason=f"QAT needs requirements-qat.txt ({_MISSING})")
+
+
+def test_qat_runs_in_a_legacy_subprocess_from_here():
+    """This pytest process uses Keras 3 as tf.keras, so run_qat must not run tfmot in-process."""
+    import os
+
+    from repose_tf.export.qat import legacy_keras_ready
+
+    assert os.environ.get("TF_USE_LEGACY_KERAS") != "1"
+    assert not legacy_keras_ready()
+
+
+@pytest.mark.slow
+def test_qat_tiny_model_to_int8(tmp_path_factory, shared_dir, tmp_path):
+    from repose_tf.export.qat import run_qat
+    from repose_tf.export.sidecar import read_sidecar
+    from repose_tf.export.tflite import inspect_tflite
+    from repose_tf.runtime import Predictor
+
+    model = H.trained_tiny(tmp_path_factory, shared_dir)
+    out = tmp_path / "tiny_qat.tflite"
+    res = run_qat(
+        model, out, data_dir=H.lspet_dir(shared_dir), steps=4, batch_size=4, num_calibration=8, io="uint8",
+        verbose=False,
+    )  # fmt: skip
+    # the tf_keras mirror (same layer names, every weight matched) reproduces Keras 3
+    assert res.extra["mirror_max_abs_diff"] < 1e-4
+    assert res.extra["qat_steps"] == 4 and np.isfinite(res.extra["qat_last_loss"])
+    # the converted model keeps the fake-quant ranges (TFLite ~ the QAT Keras model)
+    assert res.extra["tflite_vs_fake_quant_max_abs_diff"] < 0.15
+    ops = inspect_tflite(out)
+    assert ops.builtin_only and ops.float_ops == 0 and "CONV_2D" in ops.histogram
+    sc = read_sidecar(out)
+    assert sc["quantize"] == "int8" and sc["input"]["dtype"] == "uint8"
+    crops = H.check_crops(shared_dir)
+    keras_hm = Predictor.load(model).heatmaps(crops["image"])
+    q = Predictor.load(out)
+    hm = q.heatmaps(crops["image"])
+    assert np.abs(hm - keras_hm).max() <= H.TOLERANCE["qat"]
+    d = np.linalg.norm(codec.decode(hm)[0] - codec.decode(keras_hm)[0], axis=-1)
+    assert np.median(d) <= 2.0
+
+
+def test_qat_errors_are_clear(tmp_path, shared_dir):
+    from repose_tf.export.qat import QATError, run_qat
+
+    with pytest.raises(QATError, match="not found"):
+        run_qat(tmp_path / "missing.keras", tmp_path / "q.tflite", data_dir=H.lspet_dir(shared_dir))
+    (tmp_path / "m.keras").write_bytes(b"x")
+    with pytest.raises(QATError, match="data_dir not found"):
+        run_qat(tmp_path / "m.keras", tmp_path / "q.tflite", data_dir=tmp_path / "nodata")
+    assert not (tmp_path / "q.tflite").exists()
