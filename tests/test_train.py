@@ -110,6 +110,8 @@ def test_kill_and_resume(tmp_path, data_dir):
     assert killed_at < 60
     import keras
 
+    import repose_tf.model  # noqa: F401  (registers RePose for load_model)
+
     ckpt = keras.saving.load_model(out / "checkpoint.keras")  # not corrupt
     assert int(ckpt.optimizer.iterations.numpy()) == killed_at
     _train([*args, "--resume"], timeout=900)
@@ -138,6 +140,8 @@ def test_mirrored_strategy_on_two_cpu_devices(tmp_path, data_dir):
     state = json.loads((out / "state.json").read_text())
     assert [h["step"] for h in state["history"]] == [3, 6]
     import keras
+
+    import repose_tf.model  # noqa: F401  (registers RePose for load_model)
 
     model = keras.saving.load_model(out / "checkpoint.keras")
     assert int(model.optimizer.iterations.numpy()) == 6
