@@ -261,7 +261,7 @@ def make_train_data(train_ds, transform, batch_size, seed, start_step, output_na
         opts = tf.data.Options()
         opts.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
         return ds.with_options(opts)
-    return _PyStream(train_ds, transform, batch_size, seed, start_epoch, offset, output_names)
+    return iter(_PyStream(train_ds, transform, batch_size, seed, start_epoch, offset, output_names))
 
 
 class _PyStream:
@@ -283,8 +283,6 @@ class _PyStream:
 
     def __iter__(self):
         import numpy as np
-
-        from repose_tf.losses import keypoint_weights  # noqa: F401 (keras ops on numpy)
 
         b = self.offset
         while True:
@@ -595,7 +593,8 @@ def _finish(
             atomic_write_text(out / "state.json", json.dumps(state, indent=2))
     print(
         f"done: {out / 'model.keras'} (inference model), {out / 'model.weights.h5'} + model.config.json, "
-        f"checkpoint {out / 'checkpoint.keras'}, TensorBoard logs {out / 'logs'}, log {out / 'log.csv'}"
+        f"checkpoint {out / 'checkpoint.keras'}, log {out / 'log.csv'}"
+        + (f", TensorBoard logs {out / 'logs'}" if (out / "logs").exists() else "")
     )
     return result
 

@@ -149,6 +149,32 @@ def test_mirrored_strategy_on_two_cpu_devices(tmp_path, data_dir):
     assert all(np.isfinite(a).all() for a in w)
 
 
+def test_jax_backend_trains_without_tensorflow(tmp_path, data_dir):
+    """KERAS_BACKEND=jax trains through the PyDataset path with TensorFlow un-importable (as on a
+    GPU box that has JAX only); the weights it saves load into the TensorFlow build."""
+    pytest.importorskip("jax")
+    fake = tmp_path / "no_tf" / "tensorflow"
+    fake.mkdir(parents=True)
+    (fake / "__init__.py").write_text('raise ImportError("TensorFlow is not installed on this machine")\n')
+    out = tmp_path / "run"
+    env = {**ENV, "KERAS_BACKEND": "jax", "JAX_PLATFORMS": "cpu", "PYTHONPATH": str(fake.parent)}
+    res = subprocess.run(
+        [sys.executable, "-m", "repose_tf.train", "--progress=false", "--preset=repose_tiny",
+         "--dataset=lspet", f"--data_dir={data_dir / 'lspet'}", "--max_samples=16", "--batch_size=4",
+         "--steps=4", "--checkpoint_every=2", "--val_limit=4", "--eval_limit=4", f"--model_dir={out}"],
+        capture_output=True, text=True, timeout=900, env=env,
+    )  # fmt: skip
+    assert res.returncode == 0, res.stdout[-2000:] + res.stderr[-3000:]
+    assert "backend jax" in res.stdout
+    assert [h["step"] for h in json.loads((out / "state.json").read_text())["history"]] == [2, 4]
+    from repose_tf.runtime import Predictor
+
+    pred = Predictor.load(out / "model.weights.h5")  # architecture from model.config.json beside it
+    x = np.random.default_rng(0).uniform(0, 255, (1, 128, 128, 3)).astype("float32")
+    ref = Predictor.load(out / "model.keras").heatmaps(x)
+    np.testing.assert_allclose(pred.heatmaps(x), ref, atol=1e-5)
+
+
 @pytest.mark.parametrize(
     "args, message",
     [
