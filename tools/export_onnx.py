@@ -18,14 +18,7 @@ import sys
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
-class _HelpFormatter(argparse.RawDescriptionHelpFormatter):
-    """The module docstring as description; defaults shown where they say something."""
-
-    def _get_help_string(self, action):
-        h = action.help or ""
-        if action.default not in (None, False, argparse.SUPPRESS) and "default" not in h:
-            h += " (default: %(default)s)"
-        return h
+from repose_tf.export.cli import HelpFormatter as _HelpFormatter  # noqa: E402
 
 
 def parse_args(argv=None) -> argparse.Namespace:
