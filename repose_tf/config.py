@@ -31,6 +31,9 @@ class RePoseConfig:
     num_stages: int = 1  # stacked networks (paper table 6: 1 / 2 / 4)
     joint_post_head: bool = False  # one head over all K feature sets instead of K heads
     sigma: float | None = None  # target Gaussian sigma; None: 5 at 128, scaled with input size
+    # Training dynamics (not in the paper; they change no parameter or FLOP count, docs/architecture.md):
+    heatmap_gain: float = 30.0  # heatmap convs predict gain*H, a fixed x1/gain keeps outputs at peak 1
+    bn_momentum: float = 0.9  # BatchNorm moving-average momentum (Keras' 0.99 lags in short runs)
     extra: dict = field(default_factory=dict, compare=False)  # free-form metadata (never used by the graph)
 
     def __post_init__(self) -> None:
@@ -56,6 +59,10 @@ class RePoseConfig:
             )
         if n == self.coarsest_resolution:
             raise ValueError("coarsest_resolution must be smaller than input_size")
+        if self.heatmap_gain <= 0:
+            raise ValueError(f"heatmap_gain must be > 0, got {self.heatmap_gain}")
+        if not 0.0 <= self.bn_momentum < 1.0:
+            raise ValueError(f"bn_momentum must be in [0, 1), got {self.bn_momentum}")
         for name in ("encoder_blocks", "head_blocks", "update_blocks", "update_passes", "num_stages"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")

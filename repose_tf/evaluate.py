@@ -53,7 +53,7 @@ class KerasPredictor:
 
 def as_predictor(model, num_threads: int | None = None):
     """A predictor from a path (any runtime), a Keras model, or a predictor (returned as is)."""
-    if hasattr(model, "heatmaps"):
+    if hasattr(model, "heatmaps") or getattr(model, "outputs_heatmaps", True) is False:
         return model
     if isinstance(model, (str, Path)):
         from repose_tf.runtime import Predictor
@@ -85,10 +85,16 @@ def predict_dataset(
     batch_size: int = 32,
     progress: bool = True,
 ) -> PredictionSet:
-    """Run ``predictor`` on every sample of ``dataset`` (evaluation crop, no augmentation)."""
+    """Run ``predictor`` on every sample of ``dataset`` (evaluation crop, no augmentation).
+
+    ``predictor``: a path, a Keras model, a heatmap predictor, or a keypoint predictor
+    (``outputs_heatmaps = False`` and ``predict(images) -> (xy, scores)``, e.g. a peer model).
+    """
     from repose_tf.data import SampleTransform, inverse_map, load_batch
 
     predictor = as_predictor(predictor)
+    if flip_test and not getattr(predictor, "outputs_heatmaps", True):
+        raise ValueError(f"flip test needs heatmaps; {predictor.describe()} predicts keypoints only")
     ds_set = get_keypoint_set(dataset.keypoint_set)
     model_set = predictor.keypoint_set
     to_ds = mapping(model_set, ds_set)  # dataset joint -> model channel (-1: none)
@@ -101,11 +107,14 @@ def predict_dataset(
     for start in range(0, n, batch_size):
         idx = np.arange(start, min(n, start + batch_size))
         batch = load_batch(dataset, transform, idx, keys=("image", "affine"))
-        hm = predictor.heatmaps(batch["image"])
-        if flip_test:
-            hm_f = predictor.heatmaps(np.ascontiguousarray(batch["image"][:, :, ::-1]))
-            hm = codec.flip_average(hm, hm_f, flip_perm)
-        kp, sc = codec.decode(hm)
+        if getattr(predictor, "outputs_heatmaps", True):
+            hm = predictor.heatmaps(batch["image"])
+            if flip_test:
+                hm_f = predictor.heatmaps(np.ascontiguousarray(batch["image"][:, :, ::-1]))
+                hm = codec.flip_average(hm, hm_f, flip_perm)
+            kp, sc = codec.decode(hm)
+        else:  # a keypoint regressor (peers.MoveNetPredictor): no heatmaps to flip-average
+            kp, sc = predictor.predict(batch["image"])
         kp_orig = inverse_map(kp, batch["affine"])
         out = np.full((len(idx), ds_set.num_keypoints, 2), np.nan, np.float32)
         out_sc = np.zeros((len(idx), ds_set.num_keypoints), np.float32)

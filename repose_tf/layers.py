@@ -13,21 +13,29 @@ _PKG = "repose_tf"
 
 
 def conv_block(
-    x, filters: int, kernel: int = 3, stride: int = 1, *, bn: bool = True, activation: str = "relu", name: str
+    x,
+    filters: int,
+    kernel: int = 3,
+    stride: int = 1,
+    *,
+    bn: bool = True,
+    activation: str = "relu",
+    bn_momentum: float = 0.99,
+    name: str,
 ):
     """The paper's (K,S,F) block: Conv2D -> ReLU -> BatchNorm (the paper's order); (K,S,F)u drops the BN."""
     x = layers.Conv2D(
         filters, kernel, strides=stride, padding="same", activation=activation, name=f"{name}_conv"
     )(x)
     if bn:
-        x = layers.BatchNormalization(name=f"{name}_bn")(x)
+        x = layers.BatchNormalization(momentum=bn_momentum, name=f"{name}_bn")(x)
     return x
 
 
-def conv_stack(x, filters: int, blocks: int, *, kernel: int = 3, name: str):
+def conv_stack(x, filters: int, blocks: int, *, kernel: int = 3, bn_momentum: float = 0.99, name: str):
     """(K,1,F)^r: r conv blocks in a row (Figure 2's ``f`` is ``conv_stack(x, 64, 4)``)."""
     for i in range(blocks):
-        x = conv_block(x, filters, kernel, name=f"{name}_{i}")
+        x = conv_block(x, filters, kernel, bn_momentum=bn_momentum, name=f"{name}_{i}")
     return x
 
 
@@ -75,6 +83,7 @@ class KinematicUpdate(layers.Layer):
         num_blocks: int = 4,
         strategy: str = "trainable",
         lambda_init: float = 0.1,
+        bn_momentum: float = 0.99,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -82,13 +91,17 @@ class KinematicUpdate(layers.Layer):
             raise ValueError(f"strategy must be 'trainable', 'add' or 'replace', got {strategy!r}")
         self.filters, self.num_blocks = int(filters), int(num_blocks)
         self.strategy, self.lambda_init = strategy, float(lambda_init)
+        self.bn_momentum = float(bn_momentum)
         self.h_conv = layers.Conv2D(self.filters, 1, padding="same", activation="relu", name="h_conv")
-        self.h_bn = layers.BatchNormalization(name="h_bn")
+        self.h_bn = layers.BatchNormalization(momentum=self.bn_momentum, name="h_bn")
         self.g_convs = [
             layers.Conv2D(self.filters, 3, padding="same", activation="relu", name=f"g{i}_conv")
             for i in range(self.num_blocks)
         ]
-        self.g_bns = [layers.BatchNormalization(name=f"g{i}_bn") for i in range(self.num_blocks)]
+        self.g_bns = [
+            layers.BatchNormalization(momentum=self.bn_momentum, name=f"g{i}_bn")
+            for i in range(self.num_blocks)
+        ]
 
     def build(self, input_shape):
         shapes = list(input_shape)
@@ -131,4 +144,5 @@ class KinematicUpdate(layers.Layer):
             "num_blocks": self.num_blocks,
             "strategy": self.strategy,
             "lambda_init": self.lambda_init,
+            "bn_momentum": self.bn_momentum,
         }

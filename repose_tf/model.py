@@ -48,20 +48,37 @@ def sequential_blocks(cfg: RePoseConfig, trunk: int = 128) -> int:
     return max(1, round((_kinematic_param_count(cfg) - io) / per_block))
 
 
+def _ungain(hm, cfg: RePoseConfig, name: str):
+    """x 1/heatmap_gain after a heatmap conv: the conv learns gain*H, the model outputs peak-1 heatmaps.
+
+    Under Adam this equals training on gain-amplitude targets, which leaves the all-zeros plateau
+    far sooner (docs/architecture.md, "Training dynamics"); the TFLite converter folds it away.
+    """
+    if cfg.heatmap_gain == 1.0:
+        return hm
+    return layers.Rescaling(1.0 / cfg.heatmap_gain, name=name)(hm)
+
+
 def _heads(feats, cfg: RePoseConfig, prefix: str):
     """Per-keypoint heads (or one joint head): heatmap stack at the coarse resolution and head features."""
     k, c = cfg.num_keypoints, cfg.keypoint_channels
     if prefix.endswith("post") and cfg.joint_post_head:
-        x = conv_block(layers.Concatenate(name=f"{prefix}_concat")(feats), c, 1, name=f"{prefix}_proj")
-        x = conv_stack(x, c, cfg.head_blocks, name=f"{prefix}_head")
+        x = conv_block(
+            layers.Concatenate(name=f"{prefix}_concat")(feats),
+            c,
+            1,
+            bn_momentum=cfg.bn_momentum,
+            name=f"{prefix}_proj",
+        )
+        x = conv_stack(x, c, cfg.head_blocks, bn_momentum=cfg.bn_momentum, name=f"{prefix}_head")
         hm = layers.Conv2D(k, 3, padding="same", name=f"{prefix}_heatmap")(x)
-        return hm, x
+        return _ungain(hm, cfg, f"{prefix}_heatmap_gain"), x
     maps, head_feats = [], []
     for i, f in enumerate(feats):
-        x = conv_stack(f, c, cfg.head_blocks, name=f"{prefix}_head{i}")
+        x = conv_stack(f, c, cfg.head_blocks, bn_momentum=cfg.bn_momentum, name=f"{prefix}_head{i}")
         head_feats.append(x)
         maps.append(layers.Conv2D(1, 3, padding="same", name=f"{prefix}_heatmap{i}")(x))
-    hm = layers.Concatenate(name=f"{prefix}_heatmaps")(maps)
+    hm = _ungain(layers.Concatenate(name=f"{prefix}_heatmaps")(maps), cfg, f"{prefix}_heatmap_gain")
     return hm, layers.Concatenate(name=f"{prefix}_features")(head_feats)
 
 
@@ -79,6 +96,7 @@ def _kinematic_updates(feats: list, cfg: RePoseConfig, prefix: str) -> list:
                 cfg.update_blocks,
                 cfg.update_strategy,
                 cfg.lambda_init,
+                bn_momentum=cfg.bn_momentum,
                 name=f"{prefix}_update_p{p}_k{k}",
             )
             feats[k] = update([feats[k]] + [feats[j] for j in nbrs])
@@ -87,11 +105,19 @@ def _kinematic_updates(feats: list, cfg: RePoseConfig, prefix: str) -> list:
 
 def _sequential_updates(feats: list, cfg: RePoseConfig, prefix: str, trunk: int = 128) -> list:
     """The paper's "sequential" baseline: plain conv blocks of about the same size, no graph."""
-    x = conv_block(layers.Concatenate(name=f"{prefix}_seq_concat")(feats), trunk, 1, name=f"{prefix}_seq_in")
-    x = conv_stack(x, trunk, sequential_blocks(cfg, trunk), name=f"{prefix}_seq")
+    x = conv_block(
+        layers.Concatenate(name=f"{prefix}_seq_concat")(feats),
+        trunk,
+        1,
+        bn_momentum=cfg.bn_momentum,
+        name=f"{prefix}_seq_in",
+    )
+    x = conv_stack(x, trunk, sequential_blocks(cfg, trunk), bn_momentum=cfg.bn_momentum, name=f"{prefix}_seq")
     outs = []
     for i, f in enumerate(feats):
-        upd = conv_block(x, cfg.keypoint_channels, 1, name=f"{prefix}_seq_out{i}")
+        upd = conv_block(
+            x, cfg.keypoint_channels, 1, bn_momentum=cfg.bn_momentum, name=f"{prefix}_seq_out{i}"
+        )
         outs.append(layers.Add(name=f"{prefix}_seq_add{i}")([f, upd]))
     return outs
 
@@ -103,14 +129,17 @@ def _stage(x, cfg: RePoseConfig, s: int):
     skips = {}
     res = n
     while True:
-        x = conv_stack(x, w, cfg.encoder_blocks, name=f"{p}_enc{res}")
+        x = conv_stack(x, w, cfg.encoder_blocks, bn_momentum=cfg.bn_momentum, name=f"{p}_enc{res}")
         if res == cfg.coarsest_resolution:
             break
         skips[res] = x
-        x = conv_block(x, w, 5, 2, name=f"{p}_down{res}")
+        x = conv_block(x, w, 5, 2, bn_momentum=cfg.bn_momentum, name=f"{p}_down{res}")
         res //= 2
 
-    feats = [conv_block(x, cfg.keypoint_channels, 1, name=f"{p}_decouple{i}") for i in range(k)]
+    feats = [
+        conv_block(x, cfg.keypoint_channels, 1, bn_momentum=cfg.bn_momentum, name=f"{p}_decouple{i}")
+        for i in range(k)
+    ]
     pre_hm, _ = _heads(feats, cfg, f"{p}_pre")
     if cfg.ordering == "sequential":
         feats = _sequential_updates(feats, cfg, p)
@@ -123,10 +152,11 @@ def _stage(x, cfg: RePoseConfig, s: int):
         res *= 2
         x = ResizeTo(res, res, name=f"{p}_up{res}")(x)
         x = layers.Concatenate(name=f"{p}_skip{res}")([x, skips[res]])
-        x = conv_block(x, w, 1, name=f"{p}_proj{res}")
+        x = conv_block(x, w, 1, bn_momentum=cfg.bn_momentum, name=f"{p}_proj{res}")
         dec_blocks = cfg.encoder_blocks - (cfg.decoder_projection == "first_block")
-        x = conv_stack(x, w, dec_blocks, name=f"{p}_dec{res}")
+        x = conv_stack(x, w, dec_blocks, bn_momentum=cfg.bn_momentum, name=f"{p}_dec{res}")
         hm = layers.Conv2D(k, 3, padding="same", name=f"{p}_heatmap{res}")(x)
+        hm = _ungain(hm, cfg, f"{p}_heatmap{res}_gain")
         stacks.append((f"refine{res}", hm))
     return stacks, x
 
@@ -146,7 +176,7 @@ def build_outputs(image, cfg: RePoseConfig) -> dict:
             outputs[out_name] = layers.Activation("linear", dtype="float32", name=out_name)(hm)
         if not last_stage:  # next stage starts from this stage's features and predictions
             x = layers.Concatenate(name=f"s{s}_to_next")([feats, stacks[-1][1]])
-            x = conv_block(x, cfg.width, 3, name=f"s{s + 1}_merge")
+            x = conv_block(x, cfg.width, 3, bn_momentum=cfg.bn_momentum, name=f"s{s + 1}_merge")
     return outputs
 
 

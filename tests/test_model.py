@@ -177,6 +177,42 @@ def test_config_errors():
     with pytest.raises(ValueError, match="unknown preset"):
         RePose.from_preset("repose_nope")
     assert "repose_lsp14" in list_presets() and "repose_mpii16" in list_presets()
+    with pytest.raises(ValueError, match="heatmap_gain"):
+        RePoseConfig(heatmap_gain=0)
+    with pytest.raises(ValueError, match="bn_momentum"):
+        RePoseConfig(bn_momentum=1.0)
+
+
+def test_heatmap_gain_is_a_reparameterisation():
+    """The gain changes no parameter or FLOP, and a gain-g model equals a gain-1 model whose heatmap
+    convs are divided by g: outputs stay peak-1 heatmaps whatever the gain."""
+    gained, plain = RePose(TINY.replace(heatmap_gain=10.0)), RePose(TINY.replace(heatmap_gain=1.0))
+    assert profile_model(gained) == profile_model(plain)
+    heatmap_convs = set()
+    for layer in plain.layers:
+        src = gained.get_layer(layer.name).get_weights()
+        if isinstance(layer, keras.layers.Conv2D) and "_heatmap" in layer.name:
+            heatmap_convs.add(layer.name)
+            src = [w / 10.0 for w in src]
+        layer.set_weights(src)
+    assert len(heatmap_convs) == 2 * TINY.num_keypoints + TINY.num_levels  # pre + post heads, refines
+    x = _image(batch=1, seed=3)
+    a, b = gained.predict(x, verbose=0), plain.predict(x, verbose=0)
+    assert set(a) == set(b) == set(gained.output)
+    for name in a:
+        np.testing.assert_allclose(a[name], b[name], rtol=1e-4, atol=1e-6)
+
+
+def test_bn_momentum_reaches_every_batchnorm(tmp_path):
+    model = RePose(TINY.replace(bn_momentum=0.8))
+    bns = [layer for layer in model._flatten_layers() if isinstance(layer, keras.layers.BatchNormalization)]
+    assert len(bns) > 50 and {bn.momentum for bn in bns} == {0.8}  # KinematicUpdate's nested BNs too
+    model.save(tmp_path / "m.keras")
+    loaded = keras.saving.load_model(tmp_path / "m.keras")
+    assert loaded.repose_config.bn_momentum == 0.8
+    assert {
+        bn.momentum for bn in loaded._flatten_layers() if isinstance(bn, keras.layers.BatchNormalization)
+    } == {0.8}
 
 
 def test_full_size_default_model_matches_paper_size():

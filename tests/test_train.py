@@ -50,19 +50,20 @@ def test_partial_mse_matches_equation_3():
     assert float(loss(h, o2, sample_weight=keypoint_weights(mask))) == pytest.approx(got, rel=1e-6)
 
 
-def test_training_on_16_real_lspet_images_reduces_loss(tmp_path, data_dir):
-    """The CLI trains on 16 real LSPET images: the loss falls by an order of magnitude, the run
-    evaluates on those images and writes every output.
+def test_training_on_16_real_lspet_images_reaches_pck_90(tmp_path, data_dir):
+    """Issue 4's learning check: repose_tiny trained by the CLI on 16 real LSPET images reaches
+    PCK@0.2 >= 90 on those same images (inference mode, moving BatchNorm statistics) within a few
+    minutes, and the run writes every output.
 
-    Not checked: the issue's target (PCK@0.2 >= 0.9 on those images). CI-sized runs of
-    repose_tiny on this 2-core CPU stay near the all-zeros heatmap plateau (PCK 1-12% after
-    300-400 steps depending on the seed; docs/results.md), so a PCK threshold here would be flaky.
+    Measured (docs/results.md): 51 / 99 / 100 at steps 50 / 100 / 150, 4 min for 300 steps alone.
+    Before the heatmap gain and BatchNorm momentum 0.9 (config.py) the same run stayed on the
+    all-zeros heatmap plateau (PCK 1-12% after 300-400 steps).
     """
     out = tmp_path / "run"
     res = _train(
         [
             "--preset=repose_tiny", "--dataset=lspet", f"--data_dir={data_dir / 'lspet'}",
-            "--max_samples=16", "--noaugment", "--batch_size=16", "--steps=300", "--checkpoint_every=100",
+            "--max_samples=16", "--noaugment", "--batch_size=16", "--steps=150", "--checkpoint_every=50",
             "--learning_rate=3e-3", "--lr_schedule=constant", "--val_split=train", "--val_limit=16",
             "--eval_limit=16", f"--model_dir={out}",
         ],
@@ -71,13 +72,23 @@ def test_training_on_16_real_lspet_images_reduces_loss(tmp_path, data_dir):
     state = json.loads((out / "state.json").read_text())
     final = state["final_val"]
     assert final["num_images"] + final["num_skipped_images"] == 16
-    assert final["metric"] == "PCK@0.2" and 0.0 <= final["mean"] <= 100.0
+    assert final["metric"] == "PCK@0.2"
+    assert final["mean"] >= 90.0, state["history"]
     losses = [h["loss"] for h in state["history"]]
-    assert [h["step"] for h in state["history"]] == [100, 200, 300]
+    assert [h["step"] for h in state["history"]] == [50, 100, 150]
     assert losses[-1] < 0.2 * losses[0], losses
     for name in ("model.keras", "model.weights.h5", "model.config.json", "checkpoint.keras", "log.csv"):
         assert (out / name).exists(), name
     assert "outputs ->" in res.stdout and "held-out evaluation" in res.stdout
+    # the saved inference model gives the same answer through the evaluate CLI
+    ev = subprocess.run(
+        [sys.executable, "-m", "repose_tf.evaluate", "--model", str(out / "model.keras"), "--dataset",
+         "lspet", "--data_dir", str(data_dir / "lspet"), "--split", "train", "--limit", "16",
+         "--output_json", str(tmp_path / "ev.json")],
+        capture_output=True, text=True, timeout=600, env=ENV,
+    )  # fmt: skip
+    assert ev.returncode == 0, ev.stderr[-3000:]
+    assert json.loads((tmp_path / "ev.json").read_text())["mean"] == pytest.approx(final["mean"], abs=0.01)
 
 
 def test_kill_and_resume(tmp_path, data_dir):
@@ -189,3 +200,31 @@ def test_bad_flags_give_clear_errors(tmp_path, args, message):
     res = _train([*args, f"--model_dir={tmp_path}"], check=False, timeout=300)
     assert res.returncode == 2
     assert message in res.stderr and "Traceback" not in res.stderr
+
+
+def test_init_weights_warm_starts_from_an_inference_model(tmp_path):
+    """--init_weights: a shipped (inference-form) model initialises a training model by layer name;
+    the auxiliary heads it lacks stay fresh; another architecture is refused with a clear error."""
+    import keras
+
+    from repose_tf import RePose
+    from repose_tf.train import TrainingError, warm_start
+
+    keras.utils.set_random_seed(1)
+    shipped = RePose.from_preset("repose_tiny", inference=True)
+    shipped.save(tmp_path / "shipped.keras")
+    keras.utils.set_random_seed(2)
+    model = RePose.from_preset("repose_tiny")
+    x = np.random.default_rng(0).uniform(0, 255, (1, 128, 128, 3)).astype("float32")
+    assert not np.allclose(model.inference_model().predict(x, verbose=0), shipped.predict(x, verbose=0))
+    copied, fresh = warm_start(model, tmp_path / "shipped.keras")
+    assert copied == len([layer for layer in shipped.layers if layer.weights])
+    # only the auxiliary stacks: pre-update heads and the coarse refine heatmaps
+    assert fresh and all("_pre_" in name or "heatmap" in name for name in fresh), fresh
+    np.testing.assert_allclose(
+        model.inference_model().predict(x, verbose=0), shipped.predict(x, verbose=0), atol=1e-5
+    )
+    with pytest.raises(TrainingError, match="different architecture"):
+        warm_start(RePose.from_preset("repose_small"), tmp_path / "shipped.keras")
+    with pytest.raises(TrainingError, match="init_weights"):
+        warm_start(model, tmp_path / "missing.keras")

@@ -1,0 +1,214 @@
+"""Compare RePose with a peer model (MoveNet) on the same LSPET validation crops, in one run.
+
+    python tools/compare_peers.py                                   # models/ default vs MoveNet
+    python tools/compare_peers.py --model runs/lspet/model.keras --model out/m_int8.tflite --limit 200
+
+Both models see the same crop of every image: the square box of the annotated joints, 1.25x its
+longer side (the project's evaluation crop), resized to each model's own input (128 for RePose,
+192 for MoveNet Lightning). MoveNet's COCO-17 keypoints are mapped to LSP-14; neck and head top
+have no COCO counterpart, so the headline metric is PCK@0.2 over the **12 limb joints** (LSPET
+convention: visible joints only, torso-normalised; images whose torso joints are not visible are
+skipped for both models). Latency is the median single-image inference time of each model's own
+runtime (TFLite / ONNX / Keras), --threads threads, measured in this process one model after the
+other. --overlay_dir writes side-by-side overlays (RePose | peer) for the first --overlays images.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+from repose_tf.export.cli import HelpFormatter  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"
+DEFAULT_MODEL = REPO / "models" / "repose_lsp14.keras"
+DEFAULT_PEER = SHARED / "peers" / "movenet_single_pose_lightning_ptq.tflite"
+DEFAULT_DATA = SHARED / "data" / "lspet"
+START, END = "<!-- compare-peers:start -->", "<!-- compare-peers:end -->"
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="compare_peers.py", description=__doc__, formatter_class=HelpFormatter)
+    p.add_argument(
+        "--model",
+        action="append",
+        help=f"RePose model file(s) (.keras/.weights.h5/.tflite/.onnx); repeat for several. "
+        f"Default: {DEFAULT_MODEL.relative_to(REPO)}",
+    )
+    p.add_argument("--peer", action="append", help=f"Peer MoveNet .tflite file(s). Default: {DEFAULT_PEER}")
+    p.add_argument("--data_dir", default=str(DEFAULT_DATA), help="LSPET directory (joints.mat + images).")
+    p.add_argument("--split", default="val", help="LSPET split: val = images 8001-9000.")
+    p.add_argument("--limit", type=int, default=None, help="Only the first N images of the split.")
+    p.add_argument("--threads", type=int, default=1, help="Inference threads (accuracy and latency).")
+    p.add_argument("--latency_runs", type=int, default=50, help="Timed single-image runs per model.")
+    p.add_argument("--output_json", default=None, help="Write every figure as JSON here.")
+    p.add_argument("--overlay_dir", default=None, help="Write side-by-side overlay PNGs here.")
+    p.add_argument("--overlays", type=int, default=6, help="Number of overlay images.")
+    p.add_argument(
+        "--doc", default=None, help=f"Also write the table into this Markdown file between {START} markers."
+    )
+    p.add_argument("--no_progress", action="store_true", help="No progress bars.")
+    return p.parse_args(argv)
+
+
+def _load_models(args):
+    from repose_tf.peers import MoveNetPredictor
+    from repose_tf.runtime import Predictor
+
+    paths = args.model or [str(DEFAULT_MODEL)]
+    peers = args.peer or [str(DEFAULT_PEER)]
+    out = []
+    for path in paths:
+        if not Path(path).exists():
+            hint = " (no trained model ships yet: pass --model)" if Path(path) == DEFAULT_MODEL else ""
+            raise FileNotFoundError(f"{path}: model not found{hint}")
+        out.append((Path(path).name, "RePose", Predictor.load(path, num_threads=args.threads)))
+    for path in peers:
+        out.append((Path(path).name, "peer", MoveNetPredictor(path, num_threads=args.threads)))
+    return out
+
+
+def _latency(pred, runs: int) -> float:
+    import numpy as np
+
+    from repose_tf.peers import latency_ms
+
+    x = np.random.default_rng(0).uniform(0, 255, (1, pred.input_size, pred.input_size, 3)).astype("float32")
+    if getattr(pred, "outputs_heatmaps", True):
+        return latency_ms(pred.heatmaps, x, runs=runs)
+    return latency_ms(lambda im: pred.invoke(im[0]), x, runs=runs)
+
+
+def _overlays(rows, ds, out_dir: Path, n: int) -> list[Path]:
+    """Side-by-side overlays of the first ``n`` scored images: one panel per model."""
+    import cv2
+    import numpy as np
+
+    from repose_tf.keypoints import get_keypoint_set
+    from repose_tf.predict import draw_pose
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    kps = get_keypoint_set("lsp14")
+    written = []
+    for i in range(min(n, len(ds))):
+        s = ds.sample(i)
+        img, _ = ds.load_image(i)
+        bgr = cv2.cvtColor(img, cv2.COLOR_RGB2BGR)
+        c, side = s.center, s.box_size
+        x0, y0 = int(max(0, c[0] - side / 2)), int(max(0, c[1] - side / 2))
+        x1, y1 = int(min(bgr.shape[1], c[0] + side / 2)), int(min(bgr.shape[0], c[1] + side / 2))
+        panels = []
+        for r in rows:
+            kp = r["ps"].pred[i].copy()
+            sc = np.where(np.isfinite(kp).all(-1), 1.0, 0.0)
+            panel = draw_pose(bgr, np.nan_to_num(kp), sc, kps, min_score=0.5)[y0:y1, x0:x1]
+            panel = cv2.resize(panel, (256, round(256 * panel.shape[0] / max(panel.shape[1], 1))))
+            cv2.putText(panel, r["name"][:30], (4, 14), cv2.FONT_HERSHEY_SIMPLEX, 0.4, (255, 255, 255), 1)
+            panels.append(panel)
+        h = max(p.shape[0] for p in panels)
+        panels = [cv2.copyMakeBorder(p, 0, h - p.shape[0], 0, 2, cv2.BORDER_CONSTANT) for p in panels]
+        path = out_dir / f"compare_{s.id.replace('/', '_')}.png"
+        if not cv2.imwrite(str(path), np.concatenate(panels, axis=1)):
+            raise OSError(f"{path}: could not write the overlay image")
+        written.append(path)
+    return written
+
+
+def compare(args) -> dict:
+    from repose_tf import metrics
+    from repose_tf.data import get_dataset
+    from repose_tf.evaluate import predict_dataset, score
+
+    models = _load_models(args)
+    ds = get_dataset("lspet", args.data_dir, args.split, "lsp14")
+    rows = []
+    for name, role, pred in models:
+        ps = predict_dataset(pred, ds, limit=args.limit, progress=not args.no_progress)
+        limbs = score(ps, "lspet", joints=metrics.LSP_LIMB_JOINTS)
+        limbs01 = score(ps, "lspet", threshold=0.1, joints=metrics.LSP_LIMB_JOINTS)
+        rows.append(
+            {
+                "name": name,
+                "role": role,
+                "runtime": pred.kind,
+                "input": pred.input_size,
+                "pck02_limbs": limbs.mean,
+                "pck01_limbs": limbs01.mean,
+                "per_group": limbs.to_dict()["per_group"],
+                "num_images": limbs.num_images,
+                "num_joints": limbs.num_joints,
+                "num_skipped_images": limbs.num_skipped_images,
+                "latency_ms": _latency(pred, args.latency_runs),
+                "ps": ps,
+            }
+        )
+    if args.overlay_dir:
+        for p in _overlays(rows, ds, Path(args.overlay_dir), args.overlays):
+            print(f"overlay: {p}")
+    return {"rows": rows, "split": args.split, "data_dir": args.data_dir, "threads": args.threads}
+
+
+def table(result: dict) -> str:
+    groups = ["Shoulder", "Elbow", "Wrist", "Hip", "Knee", "Ankle"]
+    head = (
+        "| model | role | runtime | input | "
+        + " | ".join(groups)
+        + " | PCK@0.2 (12 limbs) | PCK@0.1 (12 limbs) | latency ms |"
+    )
+    lines = [head, "|" + "---|" * 4 + "---:|" * (len(groups) + 3)]
+    for r in result["rows"]:
+        cells = [f"{r['per_group'][g]:.2f}" for g in groups]
+        lines.append(
+            f"| {r['name']} | {r['role']} | {r['runtime']} | {r['input']} | {' | '.join(cells)} | "
+            f"**{r['pck02_limbs']:.2f}** | {r['pck01_limbs']:.2f} | {r['latency_ms']:.1f} |"
+        )
+    r0 = result["rows"][0]
+    lines.append("")
+    lines.append(
+        f"LSPET {result['split']}: {r0['num_images']} images scored ({r0['num_skipped_images']} skipped: "
+        f"torso joints not visible), {r0['num_joints']} limb joints; latency: median of single-image "
+        f"runs, {result['threads']} thread(s)."
+    )
+    return "\n".join(lines)
+
+
+def write_doc(doc: Path, text: str, command: str) -> None:
+    block = f"{START}\n`{command}`\n\n{text}\n{END}"
+    body = doc.read_text() if doc.exists() else ""
+    if START in body and END in body:
+        body = body[: body.index(START)] + block + body[body.index(END) + len(END) :]
+    else:
+        body = body.rstrip() + "\n\n" + block + "\n"
+    doc.write_text(body)
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    from repose_tf.data import DataError
+
+    try:
+        result = compare(args)
+    except (FileNotFoundError, ValueError, DataError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    text = table(result)
+    print("\n" + text)
+    if args.output_json:
+        rows = [{k: v for k, v in r.items() if k != "ps"} for r in result["rows"]]
+        Path(args.output_json).write_text(json.dumps({**result, "rows": rows}, indent=2))
+        print(f"json: {args.output_json}")
+    if args.doc:
+        cmd = "python tools/compare_peers.py " + " ".join(argv if argv is not None else sys.argv[1:])
+        write_doc(Path(args.doc), text, cmd.strip())
+        print(f"doc: {args.doc}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
