@@ -332,21 +332,9 @@ def section(rows, threads, mach, runs, warmup, notes: list[str]) -> str:
 
 
 def write_doc(doc: Path, text: str) -> None:
-    block = f"{START}\n{text}{END}"
-    if doc.is_file():
-        cur = doc.read_text(encoding="utf-8")
-        if START in cur and END in cur:
-            pre, rest = cur.split(START, 1)
-            post = rest.split(END, 1)[1]
-            new = pre + block + post
-        else:
-            new = cur.rstrip() + "\n\n" + block + "\n"
-    else:
-        new = "# Benchmarks\n\n" + block + "\n"
-    doc.parent.mkdir(parents=True, exist_ok=True)
-    tmp = doc.with_name(f".{doc.name}.tmp")
-    tmp.write_text(new, encoding="utf-8")
-    os.replace(tmp, doc)
+    from repose_tf.export.cli import write_marked_section
+
+    write_marked_section(doc, START, END, text)
 
 
 from repose_tf.export.cli import HelpFormatter as _HelpFormatter  # noqa: E402

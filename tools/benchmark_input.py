@@ -176,18 +176,9 @@ def table(rows, args) -> str:
 
 
 def write_section(text: str, path: Path) -> None:
-    block = f"{START}\n{text}\n{END}"
-    if path.exists():
-        doc = path.read_text()
-        if START in doc and END in doc:
-            a, b = doc.index(START), doc.index(END) + len(END)
-            doc = doc[:a] + block + doc[b:]
-        else:
-            doc = doc.rstrip("\n") + "\n\n## Input pipeline\n\n" + block + "\n"
-    else:
-        doc = "# Benchmarks\n\n## Input pipeline\n\n" + block + "\n"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(doc)
+    from repose_tf.export.cli import write_marked_section
+
+    write_marked_section(path, START, END, text, heading="## Input pipeline")
 
 
 def main(argv=None) -> int:

@@ -23,7 +23,7 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from repose_tf.export.cli import HelpFormatter  # noqa: E402
+from repose_tf.export.cli import HelpFormatter, write_marked_section  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
@@ -179,13 +179,7 @@ def table(result: dict) -> str:
 
 
 def write_doc(doc: Path, text: str, command: str) -> None:
-    block = f"{START}\n`{command}`\n\n{text}\n{END}"
-    body = doc.read_text() if doc.exists() else ""
-    if START in body and END in body:
-        body = body[: body.index(START)] + block + body[body.index(END) + len(END) :]
-    else:
-        body = body.rstrip() + "\n\n" + block + "\n"
-    doc.write_text(body)
+    write_marked_section(doc, START, END, f"`{command}`\n\n{text}")
 
 
 def main(argv=None) -> int:
