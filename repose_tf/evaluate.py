@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from repose_tf import codec, metrics
-from repose_tf.keypoints import KeypointSet, get_keypoint_set, mapping
+from repose_tf.keypoints import get_keypoint_set, mapping
 
 #: Keypoint set each dataset is scored in (its own annotation layout).
 DATASET_KEYPOINTS = {
@@ -32,34 +32,15 @@ DATASET_METRIC = {"lsp": "PCK", "lspet": "PCK", "synthetic": "PCK", "coco": "PCK
 THRESHOLDS = np.round(np.arange(0.0, 0.5001, 0.01), 4)
 
 
-class KerasPredictor:
-    """In-memory adapter: a Keras RePose model (training or inference form) as a predictor."""
-
-    kind = "keras"
-
-    def __init__(self, model, batch_size: int = 32):
-        self.model = model.inference_model() if hasattr(model, "inference_model") else model
-        self.input_size = int(self.model.input_shape[1])
-        self.keypoint_set: KeypointSet = get_keypoint_set(model.repose_config.keypoint_set)
-        self.batch_size = batch_size
-
-    def heatmaps(self, images: np.ndarray) -> np.ndarray:
-        out = [
-            np.asarray(self.model(images[i : i + self.batch_size], training=False), np.float32)
-            for i in range(0, len(images), self.batch_size)
-        ]
-        return np.concatenate(out, axis=0)
-
-
 def as_predictor(model, num_threads: int | None = None):
     """A predictor from a path (any runtime), a Keras model, or a predictor (returned as is)."""
     if hasattr(model, "heatmaps") or getattr(model, "outputs_heatmaps", True) is False:
         return model
-    if isinstance(model, (str, Path)):
-        from repose_tf.runtime import Predictor
+    from repose_tf.runtime import Predictor
 
+    if isinstance(model, (str, Path)):
         return Predictor.load(model, num_threads=num_threads)
-    return KerasPredictor(model)
+    return Predictor.from_model(model, batch_size=32)
 
 
 @dataclass
@@ -90,39 +71,62 @@ def predict_dataset(
     ``predictor``: a path, a Keras model, a heatmap predictor, or a keypoint predictor
     (``outputs_heatmaps = False`` and ``predict(images) -> (xy, scores)``, e.g. a peer model).
     """
+    runs = _predict(predictor, dataset, (flip_test,), limit, batch_size, progress)
+    return runs[flip_test]
+
+
+def predict_dataset_flip_pair(
+    predictor, dataset, *, limit: int | None = None, batch_size: int = 32, progress: bool = True
+) -> dict[bool, PredictionSet]:
+    """``{False: plain, True: flip-averaged}`` from one pass (the plain heatmaps are computed once).
+
+    Each set's ``seconds`` is its own cost: the plain one excludes the mirrored inference.
+    """
+    return _predict(predictor, dataset, (False, True), limit, batch_size, progress)
+
+
+def _predict(predictor, dataset, flips, limit, batch_size, progress) -> dict[bool, PredictionSet]:
     from repose_tf.data import SampleTransform, inverse_map, load_batch
 
     predictor = as_predictor(predictor)
-    if flip_test and not getattr(predictor, "outputs_heatmaps", True):
+    if any(flips) and not getattr(predictor, "outputs_heatmaps", True):
         raise ValueError(f"flip test needs heatmaps; {predictor.describe()} predicts keypoints only")
     ds_set = get_keypoint_set(dataset.keypoint_set)
     model_set = predictor.keypoint_set
     to_ds = mapping(model_set, ds_set)  # dataset joint -> model channel (-1: none)
+    ok = to_ds >= 0
     transform = SampleTransform(predictor.input_size, ds_set, train=False)
     n = len(dataset) if limit is None else min(limit, len(dataset))
     flip_perm = model_set.flip_permutation()
-    preds, scores, gts, masks, vis, ids = [], [], [], [], [], []
+    preds = {f: [] for f in flips}
+    scores = {f: [] for f in flips}
+    gts, masks, vis, ids = [], [], [], []
+    mirrored_s = 0.0  # time spent on the mirrored inputs (not part of the plain run's cost)
     bar = _progress(n, "evaluate") if progress else None
     t0 = time.perf_counter()
     for start in range(0, n, batch_size):
         idx = np.arange(start, min(n, start + batch_size))
         batch = load_batch(dataset, transform, idx, keys=("image", "affine"))
+        decoded = {}
         if getattr(predictor, "outputs_heatmaps", True):
             hm = predictor.heatmaps(batch["image"])
-            if flip_test:
+            if False in flips:
+                decoded[False] = codec.decode(hm)
+            if True in flips:
+                t1 = time.perf_counter()
                 hm_f = predictor.heatmaps(np.ascontiguousarray(batch["image"][:, :, ::-1]))
-                hm = codec.flip_average(hm, hm_f, flip_perm)
-            kp, sc = codec.decode(hm)
+                mirrored_s += time.perf_counter() - t1
+                decoded[True] = codec.decode(codec.flip_average(hm, hm_f, flip_perm))
         else:  # a keypoint regressor (peers.MoveNetPredictor): no heatmaps to flip-average
-            kp, sc = predictor.predict(batch["image"])
-        kp_orig = inverse_map(kp, batch["affine"])
-        out = np.full((len(idx), ds_set.num_keypoints, 2), np.nan, np.float32)
-        out_sc = np.zeros((len(idx), ds_set.num_keypoints), np.float32)
-        ok = to_ds >= 0
-        out[:, ok] = kp_orig[:, to_ds[ok]]
-        out_sc[:, ok] = sc[:, to_ds[ok]]
-        preds.append(out)
-        scores.append(out_sc)
+            decoded[False] = predictor.predict(batch["image"])
+        for f, (kp, sc) in decoded.items():
+            kp_orig = inverse_map(kp, batch["affine"])
+            out = np.full((len(idx), ds_set.num_keypoints, 2), np.nan, np.float32)
+            out_sc = np.zeros((len(idx), ds_set.num_keypoints), np.float32)
+            out[:, ok] = kp_orig[:, to_ds[ok]]
+            out_sc[:, ok] = sc[:, to_ds[ok]]
+            preds[f].append(out)
+            scores[f].append(out_sc)
         for i in idx:
             s = dataset.sample(int(i))
             gts.append(s.keypoints)
@@ -133,16 +137,34 @@ def predict_dataset(
             bar.update(len(idx))
     if bar is not None:
         bar.close()
-    return PredictionSet(
-        np.concatenate(preds),
-        np.concatenate(scores),
-        np.stack(gts),
-        np.stack(masks),
-        np.stack(vis),
-        ids,
-        ds_set.name,
-        time.perf_counter() - t0,
-    )
+    total = time.perf_counter() - t0
+    gt, mask, visible = np.stack(gts), np.stack(masks), np.stack(vis)
+    return {
+        f: PredictionSet(
+            np.concatenate(preds[f]),
+            np.concatenate(scores[f]),
+            gt,
+            mask,
+            visible,
+            list(ids),
+            ds_set.name,
+            total if f or len(flips) == 1 else total - mirrored_s,
+        )
+        for f in flips
+    }
+
+
+def standard_results(ps: PredictionSet, dataset_name: str) -> dict:
+    """The figures every report shows: the main metric, its tight variant, and (LSP-14) both over
+    the 12 limb joints (the subset a COCO-17 peer can be compared on). ``{label: PCKResult}``."""
+    main = score(ps, dataset_name)
+    tight = score(ps, dataset_name, threshold=0.1 if main.metric.startswith("PCK@") else 0.25)
+    results = {main.metric: main, tight.metric: tight}
+    if ps.keypoint_set == "lsp14":
+        for r in (main, tight):
+            limbs = score(ps, dataset_name, threshold=r.threshold, joints=metrics.LSP_LIMB_JOINTS)
+            results[f"{limbs.metric} (12 limb joints)"] = limbs
+    return results
 
 
 def score(ps: PredictionSet, dataset_name: str, threshold: float | None = None, joints=None):
@@ -231,12 +253,8 @@ def _main(argv) -> None:
         print(f"error: {e}", file=sys.stderr)
         sys.exit(2)
     ps = predict_dataset(predictor, ds, flip_test=f.flip_test, limit=f.limit, batch_size=f.batch_size)
-    main_res = score(ps, f.dataset)
-    tight = score(ps, f.dataset, threshold=0.1 if main_res.metric.startswith("PCK@") else 0.25)
-    results = {f"{main_res.metric}": main_res, f"{tight.metric}": tight}
-    if ps.keypoint_set == "lsp14":
-        limbs = score(ps, f.dataset, joints=metrics.LSP_LIMB_JOINTS)
-        results[f"{limbs.metric} (12 limb joints)"] = limbs
+    results = standard_results(ps, f.dataset)
+    main_res = next(iter(results.values()))
     label = f"{Path(f.model).name}{' +flip' if f.flip_test else ''}"
     print(
         f"\n{label} on {f.dataset}/{f.split}: {len(ps.ids)} images, {main_res.num_joints} joints scored"

@@ -219,12 +219,24 @@ class RePose(keras.Model):
         """A single-output copy (final heatmaps only) sharing this model's weight values."""
         if self.inference:
             return self
-        m = RePose(self.repose_config, inference=True)
-        source = {layer.name: layer for layer in self.layers}
-        for layer in m.layers:  # the inference graph drops the auxiliary heads; match by name
-            if layer.weights:
-                layer.set_weights(source[layer.name].get_weights())
-        return m
+        return copy_weights_by_name(self, RePose(self.repose_config, inference=True))
 
 
-__all__ = ["FINAL_OUTPUT", "RePose", "build_outputs", "list_presets", "sequential_blocks"]
+def copy_weights_by_name(source: keras.Model, target: keras.Model) -> keras.Model:
+    """Copy ``source``'s current weight values into every same-named layer of ``target`` (the
+    inference graph is a subset of the training graph: it drops the auxiliary heads)."""
+    layers = {layer.name: layer for layer in source.layers}
+    for layer in target.layers:
+        if layer.weights:
+            layer.set_weights(layers[layer.name].get_weights())
+    return target
+
+
+__all__ = [
+    "FINAL_OUTPUT",
+    "RePose",
+    "build_outputs",
+    "copy_weights_by_name",
+    "list_presets",
+    "sequential_blocks",
+]

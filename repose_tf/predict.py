@@ -131,6 +131,7 @@ def run(
         raise FileNotFoundError(f"input not found: {inp}")
     c, s = _box_args(box, center, scale)
     pred = PosePredictor(model, flip_test=flip_test)
+    print(f"model: {pred.runtime.describe()}{' (default)' if model is None else ''}")
     kps = pred.keypoint_set
     out.mkdir(parents=True, exist_ok=True)
     files = (
@@ -160,7 +161,15 @@ def run(
         records.append(_record(f.name, res, kps))
         print(f"{f.name}: {out / (f.stem + '_pose.png')}")
     (out / "keypoints.json").write_text(
-        json.dumps({"keypoint_set": kps.name, "skeleton": kps.skeleton, "predictions": records}, indent=1)
+        json.dumps(
+            {
+                "model": pred.runtime.describe(),
+                "keypoint_set": kps.name,
+                "skeleton": kps.skeleton,
+                "predictions": records,
+            },
+            indent=1,
+        )  # fmt: skip
     )
     print(f"keypoints: {out / 'keypoints.json'} ({len(records)} predictions)")
     if skipped:

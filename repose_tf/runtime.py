@@ -271,6 +271,14 @@ class KerasPredictor(Predictor):
         self.keypoint_set = get_keypoint_set(self.config.keypoint_set)
         self.batch_size = int(batch_size)
 
+    def refresh(self) -> None:
+        """Re-copy the source model's current weights into the inference form (a training model's
+        predictor reused across validations: one traced predict function per run, not per check)."""
+        if self.model is not self.source_model:
+            from repose_tf.model import copy_weights_by_name
+
+            copy_weights_by_name(self.source_model, self.model)
+
     def _heatmaps(self, x: np.ndarray) -> np.ndarray:
         b = self.batch_size
         out = []
@@ -448,6 +456,14 @@ class OnnxPredictor(Predictor):
         self.keypoint_set = (
             get_keypoint_set(name) if name else _keypoint_set_for_channels(oshape[3], str(self.path))
         )
+
+    def refresh(self) -> None:
+        """Re-copy the source model's current weights into the inference form (a training model's
+        predictor reused across validations: one traced predict function per run, not per check)."""
+        if self.model is not self.source_model:
+            from repose_tf.model import copy_weights_by_name
+
+            copy_weights_by_name(self.source_model, self.model)
 
     def _heatmaps(self, x: np.ndarray) -> np.ndarray:
         b = self.batch_size if self.dynamic_batch else 1

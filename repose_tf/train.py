@@ -571,6 +571,7 @@ def _Checkpointer(*args):
             self.extra = extra
             self.t = None
             self.step0 = None
+            self.predictor = None  # built at the first validation, refreshed with new weights after
 
         def on_epoch_begin(self, epoch, logs=None):
             self.t = time.time()
@@ -592,10 +593,15 @@ def _Checkpointer(*args):
                 "time": time.strftime("%Y-%m-%dT%H:%M:%S"),
             }
             if self.val is not None:
-                from repose_tf.evaluate import KerasPredictor, predict_dataset, score
+                from repose_tf.evaluate import predict_dataset, score
+                from repose_tf.runtime import Predictor
 
                 name, ds = self.val
-                ps = predict_dataset(KerasPredictor(self.model), ds, limit=self.val_limit, progress=False)
+                if self.predictor is None:
+                    self.predictor = Predictor.from_model(self.model, batch_size=32)
+                else:
+                    self.predictor.refresh()
+                ps = predict_dataset(self.predictor, ds, limit=self.val_limit, progress=False)
                 res = score(ps, name)
                 entry["val_metric"] = res.metric
                 entry["val_mean"] = res.mean
@@ -635,10 +641,11 @@ def _finish(
         atomic_write_text(out / "model.config.json", json.dumps(meta, indent=2))
     if val is not None:
         from repose_tf import metrics
-        from repose_tf.evaluate import KerasPredictor, predict_dataset, score
+        from repose_tf.evaluate import predict_dataset, score
+        from repose_tf.runtime import Predictor
 
         name, ds = val
-        ps = predict_dataset(KerasPredictor(inf), ds, limit=limit, progress=False)
+        ps = predict_dataset(Predictor.from_model(inf, batch_size=32), ds, limit=limit, progress=False)
         res = score(ps, name)
         result["val"] = res.to_dict()
         print(f"\nheld-out evaluation on {len(ps.ids)} {name} images ({res.metric}):")

@@ -22,6 +22,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
 from repose_tf.export.cli import HelpFormatter as _HelpFormatter  # noqa: E402
+from repose_tf.export.cli import add_model_args  # noqa: E402
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -40,12 +41,7 @@ def parse_args(argv=None) -> argparse.Namespace:
         "--output out/m_int8.tflite --calibration_dir ../shared/data/lspet",
         formatter_class=_HelpFormatter,
     )
-    p.add_argument(
-        "--model", help="RePose .keras (or .weights.h5 + --config); default: models/repose_lsp14.keras"
-    )
-    p.add_argument(
-        "--config", help="architecture for a .weights.h5: preset name or JSON (default: X.config.json)"
-    )
+    add_model_args(p)
     p.add_argument("--quantize", default="none", choices=QUANTIZE_MODES, help="quantisation mode")
     p.add_argument(
         "--output", help="output .tflite (default: <model stem>_<quantize>.tflite beside the model)"

@@ -24,6 +24,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import argparse  # noqa: E402
 
 from repose_tf.export.cli import HelpFormatter as _HelpFormatter  # noqa: E402
+from repose_tf.export.cli import add_model_args  # noqa: E402
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -35,10 +36,7 @@ def parse_args(argv=None) -> argparse.Namespace:
         description=__doc__,
         formatter_class=_HelpFormatter,
     )
-    p.add_argument(
-        "--model", help="RePose .keras (or .weights.h5 + --config); default: models/repose_lsp14.keras"
-    )
-    p.add_argument("--config", help="architecture for a .weights.h5: preset name or JSON")
+    add_model_args(p)
     p.add_argument(
         "--data_dir", help="LSPET dir: training crops and calibration (default ../shared/data/lspet)"
     )

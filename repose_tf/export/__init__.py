@@ -24,10 +24,12 @@ __all__ = [
     "ExportResult",
     "VerifyReport",
     "atomic_output",
+    "check_manifest",
     "export_onnx",
     "export_tflite",
     "export_tflite_variants",
     "inspect_tflite",
+    "package_model",
     "reference_run",
     "run_qat",
     "verify_and_report",
@@ -47,6 +49,8 @@ _LAZY = {
     "reference_run": "repose_tf.export.verify",
     "VerifyReport": "repose_tf.export.verify",
     "run_qat": "repose_tf.export.qat",
+    "package_model": "repose_tf.export.package",
+    "check_manifest": "repose_tf.export.package",
 }
 
 

@@ -15,6 +15,16 @@ class HelpFormatter(argparse.RawDescriptionHelpFormatter):
         return h
 
 
+def add_model_args(p: argparse.ArgumentParser) -> None:
+    """``--model`` / ``--config``: the source model of every export tool (default: the shipped one)."""
+    p.add_argument(
+        "--model", help="RePose .keras (or .weights.h5 + --config); default: models/repose_lsp14.keras"
+    )
+    p.add_argument(
+        "--config", help="architecture for a .weights.h5: preset name or JSON (default: X.config.json)"
+    )
+
+
 def write_marked_section(path, start: str, end: str, text: str, heading: str = "") -> None:
     """Put ``text`` between the ``start``/``end`` markers of a Markdown file, atomically.
 

@@ -1,0 +1,161 @@
+"""Package a trained checkpoint as a release directory (``models/``): the model and its exports.
+
+What a user of the release needs, built from one training checkpoint:
+
+* ``<name>.keras``: the weights with their architecture config, *training form* (all supervised
+  stacks, so ``python -m repose_tf.train --init_weights`` continues training with every head
+  initialised) but without optimizer state (half the size of a training checkpoint);
+  ``predict`` / ``evaluate`` / the export tools run its inference form;
+* ``<name>_float16.tflite`` and ``<name>_int8.tflite`` (calibrated on real crops, float I/O: the
+  Android demo's pair) with their JSON sidecars;
+* ``manifest.json``: every file's size and SHA-256, the model's metadata and where it came from
+  (checkpoint, training step, samples seen, validation history), so a model card and tests can
+  check the files against it.
+
+The directory is checked against a size budget (``max_mb``) because every replacement of these
+files stays in the git history.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+from repose_tf.export import ExportError
+
+#: TFLite variants a release carries (the Android demo loads exactly these two).
+RELEASE_VARIANTS = ("float16", "int8")
+DEFAULT_MAX_MB = 30.0
+
+
+def sha256(path: str | os.PathLike) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def release_model(checkpoint):
+    """An uncompiled training-form RePose with the checkpoint's weights (no optimizer state)."""
+    from repose_tf.model import RePose
+    from repose_tf.runtime import ModelLoadError, load_repose
+
+    try:
+        src = load_repose(checkpoint)
+    except ModelLoadError as e:
+        raise ExportError(str(e)) from None
+    if src.inference:
+        return src  # already the inference form: nothing more to strip
+    fresh = RePose(src.repose_config)
+    fresh.set_weights(src.get_weights())
+    return fresh
+
+
+def _training_provenance(checkpoint: Path) -> dict:
+    """Step, samples seen and validation history from the run's ``state.json`` (if beside it)."""
+    state_path = checkpoint.parent / "state.json"
+    if not state_path.is_file():
+        return {"checkpoint": str(checkpoint)}
+    state = json.loads(state_path.read_text())
+    hist = state.get("history", [])
+    last = hist[-1] if hist else {}
+    return {
+        "checkpoint": str(checkpoint),
+        "step": state.get("step"),
+        "samples_seen": last.get("samples_seen"),
+        "train_wall_s": round(sum(h.get("wall_s", 0.0) for h in hist), 1),
+        "history": [
+            {k: h.get(k) for k in ("step", "samples_seen", "loss", "samples_per_s", "val_metric", "val_mean")}
+            for h in hist
+        ],
+    }
+
+
+def package_model(
+    checkpoint: str | os.PathLike,
+    output_dir: str | os.PathLike,
+    *,
+    name: str = "repose_lsp14",
+    calibration: Any = None,
+    num_calibration: int = 200,
+    seed: int = 0,
+    max_mb: float = DEFAULT_MAX_MB,
+    log=print,
+) -> dict:
+    """Write the release files into ``output_dir``; returns the manifest (also written as JSON).
+
+    Raises :class:`ExportError` for an unreadable checkpoint or a release over ``max_mb``.
+    """
+    from repose_tf.export.tflite import default_calibration_dir, export_tflite_variants, model_metadata
+    from repose_tf.train import atomic_save
+
+    checkpoint, out = Path(checkpoint), Path(output_dir)
+    if not checkpoint.is_file():
+        raise ExportError(f"{checkpoint}: checkpoint not found")
+    if calibration is None:
+        calibration = default_calibration_dir()
+    out.mkdir(parents=True, exist_ok=True)
+    t0 = time.perf_counter()
+    model = release_model(checkpoint)
+    keras_path = out / f"{name}.keras"
+    atomic_save(model, keras_path)
+    log(f"wrote {keras_path} ({keras_path.stat().st_size / 1e6:.1f} MB, no optimizer state)")
+    results = export_tflite_variants(
+        model,
+        {m: out / f"{name}_{m}.tflite" for m in RELEASE_VARIANTS},
+        calibration=calibration,
+        num_calibration=num_calibration,
+        seed=seed,
+        log=log,
+    )
+    for r in results.values():
+        log(r.summary())
+    files = [keras_path] + [p for r in results.values() for p in (r.path, r.sidecar) if p is not None]
+    meta = model_metadata(model.inference_model())
+    manifest = {
+        "name": name,
+        "created": time.strftime("%Y-%m-%dT%H:%M:%S"),
+        "model": {k: v for k, v in meta.items() if k != "config"},
+        "config": model.repose_config.to_dict(),
+        "training": _training_provenance(checkpoint),
+        "calibration": results["int8"].calibration if "int8" in results else None,
+        "files": {p.name: {"bytes": p.stat().st_size, "sha256": sha256(p)} for p in files},
+        "package_seconds": round(time.perf_counter() - t0, 1),
+    }
+    total = sum(f["bytes"] for f in manifest["files"].values())
+    manifest["total_mb"] = round(total / 1e6, 2)
+    if total / 1e6 > max_mb:
+        raise ExportError(
+            f"{out}: release is {total / 1e6:.1f} MB, over the {max_mb:g} MB budget "
+            "(every replacement stays in git history); drop a variant or raise max_mb deliberately"
+        )
+    tmp = out / ".manifest.json.tmp"
+    tmp.write_text(json.dumps(manifest, indent=2, default=str))
+    os.replace(tmp, out / "manifest.json")
+    log(f"wrote {out / 'manifest.json'}: {len(files)} files, {manifest['total_mb']} MB")
+    return manifest
+
+
+def check_manifest(directory: str | os.PathLike) -> list[str]:
+    """Problems with a release directory (missing/changed files against its manifest); [] if none."""
+    d = Path(directory)
+    mf = d / "manifest.json"
+    if not mf.is_file():
+        return [f"{mf}: no manifest"]
+    manifest = json.loads(mf.read_text())
+    problems = []
+    for fname, info in manifest["files"].items():
+        p = d / fname
+        if not p.is_file():
+            problems.append(f"{p}: listed in the manifest but missing")
+        elif sha256(p) != info["sha256"]:
+            problems.append(f"{p}: SHA-256 differs from the manifest (replaced without re-packaging?)")
+    return problems
+
+
+__all__ = ["DEFAULT_MAX_MB", "RELEASE_VARIANTS", "check_manifest", "package_model", "release_model", "sha256"]

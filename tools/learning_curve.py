@@ -1,0 +1,137 @@
+"""Plot validation PCK against training samples seen, from training runs' ``state.json``.
+
+    python tools/learning_curve.py --run runs/lspet_v2 --output docs/img/learning_curve.png
+    python tools/learning_curve.py --run runs/a --run runs/b --label "gain 30" --label "gain 10"
+
+Reads the history that ``python -m repose_tf.train`` appends at every checkpoint (step, samples
+seen, loss, samples/s, chunk wall time, periodic validation metric) and writes a PNG (validation
+metric and training loss against samples seen, one line per run), prints the log as a Markdown
+table, and with --doc puts that table between markers in a Markdown file. Optional --target
+draws a horizontal reference line (e.g. a peer's PCK).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from repose_tf.export.cli import HelpFormatter, write_marked_section
+
+START, END = "<!-- learning-curve:start -->", "<!-- learning-curve:end -->"
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="learning_curve.py", description=__doc__, formatter_class=HelpFormatter)
+    p.add_argument("--run", action="append", required=True, help="Run dir (with state.json) or a state.json.")
+    p.add_argument("--label", action="append", help="Legend label per --run (default: the run dir name).")
+    p.add_argument("--output", default=None, help="PNG to write.")
+    p.add_argument("--target", type=float, default=None, help="Reference line (e.g. a peer's PCK).")
+    p.add_argument("--target_label", default="reference", help="Legend label of --target.")
+    p.add_argument(
+        "--doc", default=None, help=f"Write the table into this Markdown file between {START} markers."
+    )
+    return p.parse_args(argv)
+
+
+def load_history(run: str | Path) -> list[dict]:
+    """The checkpoint history of a run; ValueError naming the file if it has none."""
+    p = Path(run)
+    p = p / "state.json" if p.is_dir() else p
+    if not p.is_file():
+        raise FileNotFoundError(f"{p}: no state.json (is this a run directory of repose_tf.train?)")
+    try:
+        hist = json.loads(p.read_text()).get("history", [])
+    except json.JSONDecodeError as e:
+        raise ValueError(f"{p}: not valid JSON ({e})") from None
+    if not hist:
+        raise ValueError(f"{p}: no checkpoints recorded yet")
+    return hist
+
+
+def table(hist: list[dict]) -> str:
+    lines = [
+        "| step | samples seen | train loss | samples/s | chunk wall s | validation |",
+        "| ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for h in hist:
+        val = f"{h['val_mean']:.2f}" if h.get("val_mean") is not None else "-"
+        lines.append(
+            f"| {h['step']} | {h['samples_seen']:,} | {h['loss']:.5f} | {h.get('samples_per_s', 0):.2f} | "
+            f"{h.get('wall_s', 0):.0f} | {val} |"
+        )
+    total = sum(h.get("wall_s", 0.0) for h in hist)
+    metric = next((h["val_metric"] for h in hist if h.get("val_metric")), "validation metric")
+    lines += [
+        "",
+        f"{metric} on the periodic validation subset; {total / 3600:.2f} h of recorded chunk wall time.",
+    ]
+    return "\n".join(lines)
+
+
+def plot(
+    runs: dict[str, list[dict]], path: str | Path, target: float | None = None, target_label: str = ""
+) -> Path:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(10.0, 4.0), layout="constrained")
+    FigureCanvasAgg(fig)
+    ax_v, ax_l = fig.add_subplot(1, 2, 1), fig.add_subplot(1, 2, 2)
+    metric = "validation"
+    for label, hist in runs.items():
+        pts = [(h["samples_seen"], h["val_mean"]) for h in hist if h.get("val_mean") is not None]
+        metric = next((h["val_metric"] for h in hist if h.get("val_metric")), metric)
+        if pts:
+            ax_v.plot(*zip(*pts, strict=True), marker="o", markersize=3, label=label)
+        ax_l.plot([h["samples_seen"] for h in hist], [h["loss"] for h in hist], label=label)
+    if target is not None:
+        ax_v.axhline(target, color="gray", linestyle="--", label=target_label)
+    ax_v.set(xlabel="training samples seen", ylabel=f"{metric} (%)", title=f"validation {metric}")
+    ax_l.set(xlabel="training samples seen", ylabel="training loss (all stacks)", title="training loss")
+    for ax in (ax_v, ax_l):
+        ax.grid(True, alpha=0.3)
+        ax.legend(fontsize="small")
+    out = Path(path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out, dpi=110, format="png", bbox_inches="tight")
+    return out
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    labels = args.label or []
+    if labels and len(labels) != len(args.run):
+        print(f"error: {len(labels)} --label for {len(args.run)} --run", file=sys.stderr)
+        return 2
+    try:
+        runs = {
+            (labels[i] if labels else Path(r).name or str(r)): load_history(r) for i, r in enumerate(args.run)
+        }
+    except (FileNotFoundError, ValueError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    texts = [f"{label}:\n\n{table(h)}" if len(runs) > 1 else table(h) for label, h in runs.items()]
+    text = "\n\n".join(texts)
+    print(text)
+    if args.output:
+        print(f"plot: {plot(runs, args.output, args.target, args.target_label)}")
+    if args.doc:
+        cmd = "python tools/learning_curve.py " + " ".join(argv if argv is not None else sys.argv[1:])
+        body = f"`{cmd.strip()}`\n\n" + (
+            f"![learning curve]({_rel(args.output, args.doc)})\n\n" if args.output else ""
+        )
+        write_marked_section(Path(args.doc), START, END, body + text)
+        print(f"doc: {args.doc}")
+    return 0
+
+
+def _rel(target: str, doc: str) -> str:
+    import os
+
+    return os.path.relpath(Path(target).resolve(), Path(doc).resolve().parent)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

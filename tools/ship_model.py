@@ -1,0 +1,67 @@
+"""Package a trained checkpoint into ``models/``: weights + config, float16 and int8 TFLite, manifest.
+
+    python tools/ship_model.py --checkpoint runs/lspet/checkpoint.keras          # -> models/
+    python tools/ship_model.py --checkpoint runs/lspet/model.keras --output_dir /tmp/release
+
+Writes <name>.keras (training form without optimizer state: ``python -m repose_tf.train
+--init_weights models/<name>.keras`` continues from it), <name>_float16.tflite and <name>_int8.tflite
+(int8 calibrated on --num_calibration real crops, float I/O) with their JSON sidecars, and
+manifest.json (sizes, SHA-256, model metadata, the run's step / samples seen / validation history
+from the state.json beside the checkpoint). Refuses a release over --max_mb (each replacement stays
+in git history). Then measure it (tools/evaluate_models.py, tools/compare_peers.py) and update the
+model card (models/MODEL_CARD.md). The logic lives in repose_tf.export.package.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+from repose_tf.export.cli import HelpFormatter  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="ship_model.py", description=__doc__, formatter_class=HelpFormatter)
+    p.add_argument("--checkpoint", required=True, help="Training checkpoint or model (.keras / .weights.h5).")
+    p.add_argument("--output_dir", default=str(REPO / "models"), help="Release directory.")
+    p.add_argument("--name", default="repose_lsp14", help="File stem of the release files.")
+    p.add_argument(
+        "--calibration_dir",
+        default=None,
+        help="int8 calibration data: dataset dir or image dir (default: ../shared/data/lspet).",
+    )
+    p.add_argument("--num_calibration", type=int, default=200, help="int8 calibration crops.")
+    p.add_argument("--seed", type=int, default=0, help="Which calibration crops are drawn.")
+    p.add_argument("--max_mb", type=float, default=30.0, help="Size budget of the whole release.")
+    return p.parse_args(argv)
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    from repose_tf.export import ExportError
+    from repose_tf.export.package import package_model
+
+    try:
+        package_model(
+            args.checkpoint,
+            args.output_dir,
+            name=args.name,
+            calibration=args.calibration_dir,
+            num_calibration=args.num_calibration,
+            seed=args.seed,
+            max_mb=args.max_mb,
+        )
+    except (ExportError, FileNotFoundError, ValueError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
