@@ -315,10 +315,15 @@ def test_cli_errors_are_clear(tmp_path):
 
 
 def test_cli_without_model_uses_default_or_says_why(tmp_path):
+    """No --model: the shipped models/repose_lsp14.keras is exported; without it, a clear error."""
+    out = tmp_path / "m.tflite"
+    r = _run_tool("tools/export_tflite.py", "--quantize", "float16", "--no_verify", "--output", out)
     if (REPO / "models" / "repose_lsp14.keras").is_file():
-        pytest.skip("models/repose_lsp14.keras exists here; the default is taken")
-    r = _run_tool("tools/export_tflite.py", "--output", tmp_path / "m.tflite")
-    assert r.returncode == 2 and "models/repose_lsp14.keras" in r.stderr and "Traceback" not in r.stderr
+        assert r.returncode == 0, r.stderr[-3000:]
+        sidecar = json.loads(out.with_suffix(".json").read_text())
+        assert sidecar["model"]["preset"] == "repose_lsp14" and out.stat().st_size > 1e6
+    else:
+        assert r.returncode == 2 and "models/repose_lsp14.keras" in r.stderr and "Traceback" not in r.stderr
 
 
 @pytest.mark.slow

@@ -222,7 +222,7 @@ def test_predict_without_model_uses_the_shipped_release(shipped, data_dir, tmp_p
         capture_output=True, text=True, timeout=600, env=ENV, cwd=REPO,
     )  # fmt: skip
     assert res.returncode == 0, res.stderr[-3000:]
-    assert "repose_lsp14.keras (default)" in res.stdout
+    assert "model: keras repose_lsp14.keras" in res.stdout and "(default)" in res.stdout
     overlay = cv2.imread(str(tmp_path / "squat_pose.png"))
     src = cv2.imread(str(data_dir / "images" / "squat.bmp"))
     assert overlay is not None and overlay.shape == src.shape
