@@ -98,7 +98,10 @@ def test_ship_model_refuses_a_release_over_budget_and_a_missing_checkpoint(relea
     ckpt, _ = release
     res = _tool("ship_model.py", "--checkpoint", ckpt, "--output_dir", tmp_path, "--max_mb", 0.5,
                 "--num_calibration", 4, check=False)  # fmt: skip
-    assert res.returncode == 2 and "over the 0.5 MB budget" in res.stderr
+    assert (
+        res.returncode == 2 and "over the 0.5 MB budget" in res.stderr and "nothing was written" in res.stderr
+    )
+    assert [p.name for p in tmp_path.iterdir()] == []  # all or nothing: no partial release, no staging left
     res = _tool("ship_model.py", "--checkpoint", tmp_path / "nope.keras", check=False)
     assert res.returncode == 2 and "nope.keras" in res.stderr and "Traceback" not in res.stderr
 

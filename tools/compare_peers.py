@@ -23,7 +23,7 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from repose_tf.export.cli import HelpFormatter, write_marked_section  # noqa: E402
+from repose_tf.export.cli import HelpFormatter, invocation, write_marked_section  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
@@ -198,8 +198,7 @@ def main(argv=None) -> int:
         Path(args.output_json).write_text(json.dumps({**result, "rows": rows}, indent=2))
         print(f"json: {args.output_json}")
     if args.doc:
-        cmd = "python tools/compare_peers.py " + " ".join(argv if argv is not None else sys.argv[1:])
-        write_doc(Path(args.doc), text, cmd.strip())
+        write_doc(Path(args.doc), text, invocation("compare_peers.py", argv))
         print(f"doc: {args.doc}")
     return 0
 

@@ -22,7 +22,7 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from repose_tf.export.cli import HelpFormatter, write_marked_section  # noqa: E402
+from repose_tf.export.cli import HelpFormatter, invocation, write_marked_section  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_MODELS = [REPO / "models" / f"repose_lsp14{s}" for s in (".keras", "_float16.tflite", "_int8.tflite")]
@@ -195,9 +195,9 @@ def main(argv=None) -> int:
         Path(args.output_json).write_text(json.dumps(out, indent=2, default=float))
         print(f"json: {args.output_json}")
     if args.doc:
-        cmd = "python tools/evaluate_models.py " + " ".join(argv if argv is not None else sys.argv[1:])
+        cmd = invocation("evaluate_models.py", argv)
         note = "".join(f"\n\n**Flagged:** {f}" for f in flags_)
-        write_marked_section(Path(args.doc), START, END, f"`{cmd.strip()}`\n\n{text}{note}")
+        write_marked_section(Path(args.doc), START, END, f"`{cmd}`\n\n{text}{note}")
         print(f"doc: {args.doc}")
     return 0
 

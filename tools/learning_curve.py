@@ -17,7 +17,7 @@ import json
 import sys
 from pathlib import Path
 
-from repose_tf.export.cli import HelpFormatter, write_marked_section
+from repose_tf.export.cli import HelpFormatter, invocation, write_marked_section
 
 START, END = "<!-- learning-curve:start -->", "<!-- learning-curve:end -->"
 
@@ -47,6 +47,10 @@ def load_history(run: str | Path) -> list[dict]:
         raise ValueError(f"{p}: not valid JSON ({e})") from None
     if not hist:
         raise ValueError(f"{p}: no checkpoints recorded yet")
+    for i, h in enumerate(hist):
+        missing = [k for k in ("step", "samples_seen", "loss") if k not in h]
+        if missing:
+            raise ValueError(f"{p}: history entry {i} lacks {', '.join(missing)}")
     return hist
 
 
@@ -118,8 +122,8 @@ def main(argv=None) -> int:
     if args.output:
         print(f"plot: {plot(runs, args.output, args.target, args.target_label)}")
     if args.doc:
-        cmd = "python tools/learning_curve.py " + " ".join(argv if argv is not None else sys.argv[1:])
-        body = f"`{cmd.strip()}`\n\n" + (
+        cmd = invocation("learning_curve.py", argv)
+        body = f"`{cmd}`\n\n" + (
             f"![learning curve]({_rel(args.output, args.doc)})\n\n" if args.output else ""
         )
         write_marked_section(Path(args.doc), START, END, body + text)

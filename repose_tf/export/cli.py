@@ -25,6 +25,13 @@ def add_model_args(p: argparse.ArgumentParser) -> None:
     )
 
 
+def invocation(script: str, argv=None) -> str:
+    """The command line that produced a report, as written into docs (``python tools/X.py ...``)."""
+    import sys
+
+    return " ".join(["python", f"tools/{script}", *(argv if argv is not None else sys.argv[1:])])
+
+
 def write_marked_section(path, start: str, end: str, text: str, heading: str = "") -> None:
     """Put ``text`` between the ``start``/``end`` markers of a Markdown file, atomically.
 

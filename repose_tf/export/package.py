@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -102,42 +103,48 @@ def package_model(
     out.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
     model = release_model(checkpoint)
-    keras_path = out / f"{name}.keras"
-    atomic_save(model, keras_path)
-    log(f"wrote {keras_path} ({keras_path.stat().st_size / 1e6:.1f} MB, no optimizer state)")
-    results = export_tflite_variants(
-        model,
-        {m: out / f"{name}_{m}.tflite" for m in RELEASE_VARIANTS},
-        calibration=calibration,
-        num_calibration=num_calibration,
-        seed=seed,
-        log=log,
-    )
-    for r in results.values():
-        log(r.summary())
-    files = [keras_path] + [p for r in results.values() for p in (r.path, r.sidecar) if p is not None]
-    meta = model_metadata(model.inference_model())
-    manifest = {
-        "name": name,
-        "created": time.strftime("%Y-%m-%dT%H:%M:%S"),
-        "model": {k: v for k, v in meta.items() if k != "config"},
-        "config": model.repose_config.to_dict(),
-        "training": _training_provenance(checkpoint),
-        "calibration": results["int8"].calibration if "int8" in results else None,
-        "files": {p.name: {"bytes": p.stat().st_size, "sha256": sha256(p)} for p in files},
-        "package_seconds": round(time.perf_counter() - t0, 1),
-    }
-    total = sum(f["bytes"] for f in manifest["files"].values())
-    manifest["total_mb"] = round(total / 1e6, 2)
-    if total / 1e6 > max_mb:
-        raise ExportError(
-            f"{out}: release is {total / 1e6:.1f} MB, over the {max_mb:g} MB budget "
-            "(every replacement stays in git history); drop a variant or raise max_mb deliberately"
+    # Build everything in a staging dir beside the release, move it in only when complete and
+    # within budget: a failed or refused packaging never leaves a half-replaced models/.
+    with tempfile.TemporaryDirectory(prefix=".staging_", dir=out) as tmp:
+        stage = Path(tmp)
+        keras_path = stage / f"{name}.keras"
+        atomic_save(model, keras_path)
+        log(f"saved {keras_path.name} ({keras_path.stat().st_size / 1e6:.1f} MB, no optimizer state)")
+        results = export_tflite_variants(
+            model,
+            {m: stage / f"{name}_{m}.tflite" for m in RELEASE_VARIANTS},
+            calibration=calibration,
+            num_calibration=num_calibration,
+            seed=seed,
+            log=log,
         )
-    tmp = out / ".manifest.json.tmp"
-    tmp.write_text(json.dumps(manifest, indent=2, default=str))
-    os.replace(tmp, out / "manifest.json")
-    log(f"wrote {out / 'manifest.json'}: {len(files)} files, {manifest['total_mb']} MB")
+        for r in results.values():
+            log(r.summary())
+        files = [keras_path]
+        files += [p for r in results.values() for p in (r.path, r.sidecar) if p is not None]
+        meta = model_metadata(model.inference_model())
+        manifest = {
+            "name": name,
+            "created": time.strftime("%Y-%m-%dT%H:%M:%S"),
+            "model": {k: v for k, v in meta.items() if k != "config"},
+            "config": model.repose_config.to_dict(),
+            "training": _training_provenance(checkpoint),
+            "calibration": results["int8"].calibration if "int8" in results else None,
+            "files": {p.name: {"bytes": p.stat().st_size, "sha256": sha256(p)} for p in files},
+            "package_seconds": round(time.perf_counter() - t0, 1),
+        }
+        total = sum(f["bytes"] for f in manifest["files"].values())
+        manifest["total_mb"] = round(total / 1e6, 2)
+        if total / 1e6 > max_mb:
+            raise ExportError(
+                f"{out}: release would be {total / 1e6:.1f} MB, over the {max_mb:g} MB budget (every "
+                "replacement stays in git history); nothing was written. Drop a variant or raise max_mb"
+            )
+        (stage / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str))
+        for p in [*files, stage / "manifest.json"]:  # the manifest last: it vouches for the rest
+            os.chmod(p, 0o644)
+            os.replace(p, out / p.name)
+    log(f"wrote {out}: {', '.join(manifest['files'])} + manifest.json, {manifest['total_mb']} MB")
     return manifest
 
 
