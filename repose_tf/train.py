@@ -555,6 +555,8 @@ def _Guard():
 def _Checkpointer(*args):
     import keras
 
+    from repose_tf.cpu import cpu_info
+
     class Checkpointer(keras.callbacks.Callback):
         """Every chunk: validate, checkpoint atomically, record throughput and history."""
 
@@ -569,12 +571,13 @@ def _Checkpointer(*args):
                 total,
             )
             self.extra = extra
+            self.machine = cpu_info().describe()
             self.t = None
             self.step0 = None
             self.predictor = None  # built at the first validation, refreshed with new weights after
 
         def on_epoch_begin(self, epoch, logs=None):
-            self.t = time.time()
+            self.t, self.cpu0 = time.time(), time.process_time()
             self.step0 = int(self.model.optimizer.iterations.numpy())
 
         def on_epoch_end(self, epoch, logs=None):
@@ -590,6 +593,8 @@ def _Checkpointer(*args):
                 "loss": float(loss),
                 "samples_per_s": (step - self.step0) * self.batch_size / max(dt, 1e-9),
                 "wall_s": dt,
+                "cpu_s": time.process_time() - self.cpu0,  # all threads of this process
+                "machine": self.machine,
                 "time": time.strftime("%Y-%m-%dT%H:%M:%S"),
             }
             if self.val is not None:
