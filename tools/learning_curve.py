@@ -2,6 +2,13 @@
 
     python tools/learning_curve.py --run runs/lspet_v2 --output docs/img/learning_curve.png
     python tools/learning_curve.py --run runs/a --run runs/b --label "gain 30" --label "gain 10"
+    python tools/learning_curve.py --chain --run models/manifest.json --run ~/.cache/repose-runs/campaign \
+        --target 56.67 --target_label "MoveNet Lightning int8" --output docs/img/campaign_curve.png
+
+--chain reads the runs as consecutive stretches of one campaign (a release manifest.json holds
+every stretch behind the shipped weights; a run started from it with --init_weights comes after)
+and plots validation PCK against the total samples seen and against the CPU core-hours spent
+(repose_tf.campaign), with one table row per checkpoint naming its stretch and machine.
 
 Reads the history that ``python -m repose_tf.train`` appends at every checkpoint (step, samples
 seen, loss, samples/s, chunk wall time, periodic validation metric) and writes a PNG (validation
@@ -13,7 +20,6 @@ draws a horizontal reference line (e.g. a peer's PCK).
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
@@ -24,7 +30,13 @@ START, END = "<!-- learning-curve:start -->", "<!-- learning-curve:end -->"
 
 def parse_args(argv=None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="learning_curve.py", description=__doc__, formatter_class=HelpFormatter)
-    p.add_argument("--run", action="append", required=True, help="Run dir (with state.json) or a state.json.")
+    p.add_argument(
+        "--run",
+        action="append",
+        required=True,
+        help="Run dir (with state.json), a state.json, or (with --chain) a release manifest.json.",
+    )
+    p.add_argument("--chain", action="store_true", help="The runs are consecutive stretches of one campaign.")
     p.add_argument("--label", action="append", help="Legend label per --run (default: the run dir name).")
     p.add_argument("--output", default=None, help="PNG to write.")
     p.add_argument("--target", type=float, default=None, help="Reference line (e.g. a peer's PCK).")
@@ -37,21 +49,9 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def load_history(run: str | Path) -> list[dict]:
     """The checkpoint history of a run; ValueError naming the file if it has none."""
-    p = Path(run)
-    p = p / "state.json" if p.is_dir() else p
-    if not p.is_file():
-        raise FileNotFoundError(f"{p}: no state.json (is this a run directory of repose_tf.train?)")
-    try:
-        hist = json.loads(p.read_text()).get("history", [])
-    except json.JSONDecodeError as e:
-        raise ValueError(f"{p}: not valid JSON ({e})") from None
-    if not hist:
-        raise ValueError(f"{p}: no checkpoints recorded yet")
-    for i, h in enumerate(hist):
-        missing = [k for k in ("step", "samples_seen", "loss") if k not in h]
-        if missing:
-            raise ValueError(f"{p}: history entry {i} lacks {', '.join(missing)}")
-    return hist
+    from repose_tf.campaign import load_stretches
+
+    return [h for st in load_stretches(run) for h in st.history]
 
 
 def table(hist: list[dict]) -> str:
@@ -103,24 +103,97 @@ def plot(
     return out
 
 
+def campaign_table(points: list[dict]) -> str:
+    lines = [
+        "| stretch | machine | step | total samples | CPU core-h | samples/s | train loss | validation |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for h in points:
+        val = f"{h['val_mean']:.2f}" if h.get("val_mean") is not None else "-"
+        cpu = f"{h['total_cpu_h']:.2f}" + ("*" if h["cpu_estimated"] else "")
+        lines.append(
+            f"| {h['stretch']} | {h['machine']} | {h['step']} | {h['total_samples']:,} | {cpu} | "
+            f"{h.get('samples_per_s', 0):.2f} | {h['loss']:.5f} | {val} |"
+        )
+    last = points[-1]
+    metric = next((h["val_metric"] for h in points if h.get("val_metric")), "validation metric")
+    lines += [
+        "",
+        f"{metric} on the periodic validation subset. Total: {last['total_samples']:,} samples, "
+        f"{last['total_cpu_h']:.2f} CPU core-hours ({last['total_wall_h']:.2f} h of chunk wall time)"
+        + ("; * = CPU time estimated as wall time x 2 cores (chunks recorded before cpu_s existed)"
+           if any(h["cpu_estimated"] for h in points) else "") + ".",
+    ]  # fmt: skip
+    return "\n".join(lines)
+
+
+def plot_campaign(points: list[dict], path: str | Path, target: float | None, target_label: str) -> Path:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(13.0, 4.0), layout="constrained")
+    FigureCanvasAgg(fig)
+    ax_s, ax_c, ax_l = (fig.add_subplot(1, 3, i) for i in (1, 2, 3))
+    metric = next((h["val_metric"] for h in points if h.get("val_metric")), "validation")
+    for label in dict.fromkeys(h["stretch"] for h in points):
+        pts = [h for h in points if h["stretch"] == label]
+        val = [h for h in pts if h.get("val_mean") is not None]
+        for ax, key in ((ax_s, "total_samples"), (ax_c, "total_cpu_h")):
+            ax.plot(
+                [h[key] for h in val], [h["val_mean"] for h in val], marker="o", markersize=3, label=label
+            )
+        ax_l.plot([h["total_samples"] for h in pts], [h["loss"] for h in pts], label=label)
+    if target is not None:
+        for ax in (ax_s, ax_c):
+            ax.axhline(target, color="gray", linestyle="--", label=target_label)
+    ax_s.set(
+        xlabel="training samples seen (all stretches)", ylabel=f"{metric} (%)", title=f"validation {metric}"
+    )
+    ax_c.set(xlabel="CPU core-hours (all stretches)", ylabel=f"{metric} (%)", title=f"validation {metric}")
+    ax_l.set(xlabel="training samples seen (all stretches)", ylabel="training loss", title="training loss")
+    for ax in (ax_s, ax_c, ax_l):
+        ax.grid(True, alpha=0.3)
+        ax.legend(fontsize="small")
+    out = Path(path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out, dpi=110, format="png", bbox_inches="tight")
+    return out
+
+
 def main(argv=None) -> int:
     args = parse_args(argv)
     labels = args.label or []
     if labels and len(labels) != len(args.run):
         print(f"error: {len(labels)} --label for {len(args.run)} --run", file=sys.stderr)
         return 2
+    from repose_tf.campaign import chain, load_stretches
+
     try:
-        runs = {
-            (labels[i] if labels else Path(r).name or str(r)): load_history(r) for i, r in enumerate(args.run)
-        }
+        if args.chain:
+            stretches = [
+                st for i, r in enumerate(args.run) for st in load_stretches(r, labels[i] if labels else None)
+            ]
+            points = chain(stretches)
+        else:
+            runs = {
+                (labels[i] if labels else Path(r).name or str(r)): load_history(r)
+                for i, r in enumerate(args.run)
+            }
     except (FileNotFoundError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    texts = [f"{label}:\n\n{table(h)}" if len(runs) > 1 else table(h) for label, h in runs.items()]
-    text = "\n\n".join(texts)
+    if args.chain:
+        text = campaign_table(points)
+    else:
+        texts = [f"{label}:\n\n{table(h)}" if len(runs) > 1 else table(h) for label, h in runs.items()]
+        text = "\n\n".join(texts)
     print(text)
     if args.output:
-        print(f"plot: {plot(runs, args.output, args.target, args.target_label)}")
+        if args.chain:
+            out = plot_campaign(points, args.output, args.target, args.target_label)
+        else:
+            out = plot(runs, args.output, args.target, args.target_label)
+        print(f"plot: {out}")
     if args.doc:
         cmd = invocation("learning_curve.py", argv)
         body = f"`{cmd}`\n\n" + (

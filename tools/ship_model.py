@@ -2,6 +2,7 @@
 
     python tools/ship_model.py --checkpoint runs/lspet/checkpoint.keras          # -> models/
     python tools/ship_model.py --checkpoint runs/lspet/model.keras --output_dir /tmp/release
+    python tools/ship_model.py --checkpoint RUN/checkpoint.keras --continues models/manifest.json
 
 Writes <name>.keras (training form without optimizer state: ``python -m repose_tf.train
 --init_weights models/<name>.keras`` continues from it), <name>_float16.tflite and <name>_int8.tflite
@@ -39,6 +40,14 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--num_calibration", type=int, default=200, help="int8 calibration crops.")
     p.add_argument("--seed", type=int, default=0, help="Which calibration crops are drawn.")
     p.add_argument("--max_mb", type=float, default=30.0, help="Size budget of the whole release.")
+    p.add_argument(
+        "--continues",
+        default=None,
+        metavar="MANIFEST",
+        help="manifest.json of the release the run started from (--init_weights), e.g. "
+        "models/manifest.json: its training stretches stay in front of this run's, so the learning "
+        "curve and the samples / CPU-hours in the manifest cover the whole campaign.",
+    )
     return p.parse_args(argv)
 
 
@@ -56,6 +65,7 @@ def main(argv=None) -> int:
             num_calibration=args.num_calibration,
             seed=args.seed,
             max_mb=args.max_mb,
+            previous_manifest=args.continues,
         )
     except (ExportError, FileNotFoundError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)

@@ -57,15 +57,21 @@ def release_model(checkpoint):
     return fresh
 
 
-def _training_provenance(checkpoint: Path) -> dict:
-    """Step, samples seen and validation history from the run's ``state.json`` (if beside it)."""
+def training_provenance(checkpoint: Path, previous: Path | None = None) -> dict:
+    """Step, samples seen and validation history from the run's ``state.json`` (if beside it).
+
+    With ``previous`` (the manifest of the release the run started from with ``--init_weights``),
+    ``stretches`` lists every run behind the weights and ``samples_seen`` counts all of them.
+    """
+    from repose_tf.campaign import campaign_stretches, chain, totals
+
     state_path = checkpoint.parent / "state.json"
     if not state_path.is_file():
         return {"checkpoint": str(checkpoint)}
     state = json.loads(state_path.read_text())
     hist = state.get("history", [])
     last = hist[-1] if hist else {}
-    return {
+    out = {
         "checkpoint": str(checkpoint),
         "step": state.get("step"),
         "samples_seen": last.get("samples_seen"),
@@ -75,6 +81,17 @@ def _training_provenance(checkpoint: Path) -> dict:
             for h in hist
         ],
     }
+    if hist:
+        stretches = campaign_stretches(checkpoint.parent, previous)
+        t = totals(chain(stretches))
+        out.update(
+            run_samples_seen=out["samples_seen"],
+            samples_seen=t["total_samples"],
+            total_wall_h=round(t["total_wall_h"], 3),
+            total_cpu_h=round(t["total_cpu_h"], 3),
+            stretches=[s.to_dict() for s in stretches],
+        )
+    return out
 
 
 def package_model(
@@ -86,10 +103,13 @@ def package_model(
     num_calibration: int = 200,
     seed: int = 0,
     max_mb: float = DEFAULT_MAX_MB,
+    previous_manifest: str | os.PathLike | None = None,
     log=print,
 ) -> dict:
     """Write the release files into ``output_dir``; returns the manifest (also written as JSON).
 
+    ``previous_manifest``: the manifest of the release the run was started from (``--init_weights``);
+    its stretches are kept in front of this run's so the curve and the totals cover the whole campaign.
     Raises :class:`ExportError` for an unreadable checkpoint or a release over ``max_mb``.
     """
     from repose_tf.export.tflite import default_calibration_dir, export_tflite_variants, model_metadata
@@ -98,6 +118,13 @@ def package_model(
     checkpoint, out = Path(checkpoint), Path(output_dir)
     if not checkpoint.is_file():
         raise ExportError(f"{checkpoint}: checkpoint not found")
+    if previous_manifest is not None:
+        if not Path(previous_manifest).is_file():
+            raise ExportError(f"{previous_manifest}: previous release manifest not found")
+        # Read before anything is replaced: it may be the manifest this release overwrites.
+        training = training_provenance(checkpoint, Path(previous_manifest))
+    else:
+        training = training_provenance(checkpoint)
     if calibration is None:
         calibration = default_calibration_dir()
     out.mkdir(parents=True, exist_ok=True)
@@ -128,7 +155,7 @@ def package_model(
             "created": time.strftime("%Y-%m-%dT%H:%M:%S"),
             "model": {k: v for k, v in meta.items() if k != "config"},
             "config": model.repose_config.to_dict(),
-            "training": _training_provenance(checkpoint),
+            "training": training,
             "calibration": results["int8"].calibration if "int8" in results else None,
             "files": {p.name: {"bytes": p.stat().st_size, "sha256": sha256(p)} for p in files},
             "package_seconds": round(time.perf_counter() - t0, 1),
