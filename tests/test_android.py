@@ -122,6 +122,14 @@ def _junit_jar() -> Path:
     return found
 
 
+def _gson_jar() -> Path:
+    """Gson for the core's Json.kt (the app gets it from Maven; here Debian's libgoogle-gson-java)."""
+    found = _first(os.environ.get("GSON_JAR"), "/usr/share/java/gson.jar")
+    if not found:
+        _missing("gson.jar (Debian libgoogle-gson-java)")
+    return found.resolve()
+
+
 def _ktlint() -> Path:
     found = _first(
         os.environ.get("KTLINT"),
@@ -250,8 +258,9 @@ def core_classes() -> tuple[Path, Path]:
     kotlinc = _kotlinc()
     stdlib = _kotlin_stdlib(kotlinc)
     junit = _junit_jar()
+    gson = _gson_jar()
     sources = _kotlin_files(CORE / "src")
-    key = _tree_hash(sources, extra=f"{kotlinc.resolve()}|{junit}")
+    key = _tree_hash(sources, extra=f"{kotlinc.resolve()}|{junit}|{gson}")
     out = BUILD / f"core-classes-{key}"
     if (out / ".ok").is_file():
         return out, stdlib
@@ -264,7 +273,7 @@ def core_classes() -> tuple[Path, Path]:
         "JAVA_OPTS": "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Xmx1g",
     }
     r = subprocess.run(
-        [str(kotlinc), "-jvm-target", "17", "-nowarn", "-cp", str(junit), "-d", str(out),
+        [str(kotlinc), "-jvm-target", "17", "-nowarn", "-cp", f"{junit}{os.pathsep}{gson}", "-d", str(out),
          str(CORE / "src/main/kotlin"), str(CORE / "src/test/kotlin")],
         env=env, capture_output=True, text=True, timeout=900,
     )  # fmt: skip
@@ -281,7 +290,8 @@ def _run_junit(classes: Path, stdlib: Path, fixtures: Path | None, reports: Path
     cmd = [_java(), "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC"]
     if fixtures is not None:
         cmd.append(f"-Drepose.fixtures={fixtures}")
-    cmd += ["-jar", str(_junit_jar()), "--class-path", f"{classes}{os.pathsep}{stdlib}", "--disable-banner",
+    cp = os.pathsep.join([str(classes), str(stdlib), str(_gson_jar())])
+    cmd += ["-jar", str(_junit_jar()), "--class-path", cp, "--disable-banner",
             "--details=tree", "--disable-ansi-colors", f"--reports-dir={reports}"]  # fmt: skip
     cmd += [f"--select-class={select}"] if select else ["--scan-class-path"]
     env = {k: v for k, v in os.environ.items() if k != "REPOSE_ANDROID_FIXTURES"}

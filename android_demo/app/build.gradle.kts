@@ -61,6 +61,7 @@ tasks.named("preBuild") { dependsOn(copyReposeModels) }
 
 dependencies {
     implementation(project(":core"))
+    implementation(libs.gson) // the core's sidecar JSON reader (Json.kt)
     implementation(libs.androidx.core.ktx)
     implementation(libs.androidx.activity)
     implementation(libs.camera.core)

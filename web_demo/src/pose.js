@@ -1,7 +1,7 @@
 // Pure pose logic of the web demo (no DOM, no runtime): sidecar reading, the square window
 // resize, input quantisation, heatmap decoding and the tracking crop. It mirrors the Python
 // pipeline (repose_tf/codec.py, repose_tf/export/sidecar.py) and the Kotlin core
-// (android_demo/core: Preprocess.kt, Heatmaps.kt, Tracking.kt) rule for rule; node --test runs
+// (android_demo/core: Preprocess.kt, Heatmaps.kt, TrackingCrop.kt) rule for rule; node --test runs
 // web_demo/test/pose.test.mjs on it.
 
 export const SIDECAR_FORMAT = 'repose-tflite-sidecar/1';
@@ -252,7 +252,7 @@ export function decodeHeatmaps(hm, height, width, channels, stride = 1) {
 
 // ----------------------------------------------------------------------------- tracking crop
 
-/** Defaults shared with the Kotlin core's TrackingCrop (android_demo/core/.../Tracking.kt). */
+/** Defaults shared with the Kotlin core's TrackingCrop (android_demo/core/.../TrackingCrop.kt). */
 export const TRACKING_DEFAULTS = Object.freeze({
   minScore: 0.1, // a keypoint is confident at this heatmap score or above
   minKeypoints: 3, // fewer confident keypoints -> back to the default (full-frame centre) window

@@ -29,6 +29,7 @@ import com.repose.core.PosePipeline
 import com.repose.core.PoseSmoother
 import com.repose.core.RollingMean
 import com.repose.core.SmoothingKind
+import com.repose.core.TrackingCrop
 import com.repose.core.YuvPlane
 import java.io.FileNotFoundException
 import java.util.Locale
@@ -52,6 +53,7 @@ class MainActivity : ComponentActivity() {
     private lateinit var hud: TextView
     private lateinit var int8Switch: Switch
     private lateinit var smoothSwitch: Switch
+    private lateinit var trackSwitch: Switch
     private lateinit var delegateSpinner: Spinner
     private lateinit var threadsSpinner: Spinner
 
@@ -60,6 +62,8 @@ class MainActivity : ComponentActivity() {
     private var useFrontCamera = false
 
     @Volatile private var smoothing = true
+
+    @Volatile private var tracking = true
 
     // Only touched on analysisExecutor.
     private var engine: Engine? = null
@@ -81,6 +85,7 @@ class MainActivity : ComponentActivity() {
         hud = findViewById(R.id.hud)
         int8Switch = findViewById(R.id.int8_switch)
         smoothSwitch = findViewById(R.id.smooth_switch)
+        trackSwitch = findViewById(R.id.track_switch)
         delegateSpinner = findViewById(R.id.delegate_spinner)
         threadsSpinner = findViewById(R.id.threads_spinner)
         previewView.scaleType = PreviewView.ScaleType.FILL_CENTER
@@ -98,6 +103,7 @@ class MainActivity : ComponentActivity() {
         threadsSpinner.onItemSelectedListener = rebuild
         int8Switch.setOnCheckedChangeListener { _, _ -> requestEngine() }
         smoothSwitch.setOnCheckedChangeListener { _, checked -> smoothing = checked }
+        trackSwitch.setOnCheckedChangeListener { _, checked -> tracking = checked }
         findViewById<Button>(R.id.switch_camera).setOnClickListener {
             useFrontCamera = !useFrontCamera
             analysisExecutor.execute { engine?.smoother?.reset() }
@@ -215,6 +221,8 @@ class MainActivity : ComponentActivity() {
     private fun analyze(image: ImageProxy, front: Boolean) {
         try {
             val eng = engine ?: return
+            // The tracking crop (com.repose.core.TrackingCrop): toggled from the UI thread, applied here.
+            if (tracking != (eng.pipeline.tracking != null)) eng.pipeline.tracking = if (tracking) TrackingCrop() else null
             val t0 = SystemClock.elapsedRealtimeNanos()
             val planes = image.planes
             val frame =
@@ -242,7 +250,7 @@ class MainActivity : ComponentActivity() {
             val text =
                 String.format(
                     Locale.US,
-                    "%s · %s · %d thr%s\ninference %.1f ms  (pre %.1f, post %.1f)\nFPS %.1f  %dx%d rot %d° %s",
+                    "%s · %s · %d thr%s\ninference %.1f ms  (pre %.1f, post %.1f)\nFPS %.1f  %dx%d rot %d° %s\ncrop %s",
                     eng.config.stem.removePrefix("repose_lsp14_"),
                     est.accelerator,
                     est.threads,
@@ -254,7 +262,12 @@ class MainActivity : ComponentActivity() {
                     image.width,
                     image.height,
                     frame.geometry.rotation,
-                    if (front) "front" else "back"
+                    if (front) "front" else "back",
+                    when {
+                        eng.pipeline.tracking == null -> "centre square"
+                        eng.pipeline.tracking!!.locked -> "tracking"
+                        else -> "centre (searching)"
+                    }
                 )
             val skeleton = est.sidecar.skeleton
             runOnUiThread {

@@ -1,173 +1,69 @@
 package com.repose.core
 
+import com.google.gson.Gson
+import com.google.gson.JsonArray
+import com.google.gson.JsonElement
+import com.google.gson.JsonIOException
+import com.google.gson.JsonNull
+import com.google.gson.JsonObject
+import com.google.gson.JsonParseException
+import com.google.gson.JsonPrimitive
+import com.google.gson.TypeAdapter
+import com.google.gson.stream.JsonReader
+import com.google.gson.stream.JsonToken
+import java.io.IOException
+import java.io.StringReader
+
 /**
- * A tiny JSON reader (RFC 8259) for the model sidecar, so the core needs nothing beyond the
- * Kotlin stdlib. Objects become [Map] (insertion order kept), arrays [List], numbers [Double]
- * (exact for every integer a sidecar holds), strings [String], `true`/`false` [Boolean], `null` null.
+ * JSON for the model sidecar, read with Gson (maintained, runs on Android and on the JVM) in
+ * strict RFC 8259 mode, then turned into plain Kotlin values so [Sidecar] validates fields with
+ * its own field-naming messages: objects become [Map] (insertion order kept), arrays [List],
+ * numbers [Double] (exact for every integer a sidecar holds), strings [String], `true`/`false`
+ * [Boolean], `null` null.
  */
 object Json {
-    /** Parses [text]; throws [JsonException] with the offset of the first problem. */
+    private val elements: TypeAdapter<JsonElement> = Gson().getAdapter(JsonElement::class.java)
+
+    /** Parses [text]; throws [JsonException] saying where the first problem is. */
     fun parse(text: String): Any? {
-        val p = Parser(text)
-        p.skipWs()
-        val v = p.value()
-        p.skipWs()
-        if (!p.atEnd()) throw p.error("unexpected trailing characters")
-        return v
+        val reader = JsonReader(StringReader(text))
+        reader.isLenient = false // strict: no comments, single quotes, trailing commas, leading zeros...
+        val element =
+            try {
+                val e = elements.read(reader)
+                if (reader.peek() != JsonToken.END_DOCUMENT) throw JsonException("JSON: unexpected trailing characters at ${reader.path}")
+                e
+            } catch (e: JsonException) {
+                throw e
+            } catch (e: IOException) {
+                throw JsonException("JSON: ${e.message}")
+            } catch (e: JsonParseException) {
+                throw JsonException("JSON: ${e.message}")
+            } catch (e: JsonIOException) {
+                throw JsonException("JSON: ${e.message}")
+            } catch (e: IllegalStateException) {
+                throw JsonException("JSON: ${e.message}")
+            } catch (e: NumberFormatException) {
+                throw JsonException("JSON: bad number (${e.message})")
+            }
+        return plain(element)
     }
 
-    private class Parser(private val s: String) {
-        private var i = 0
+    private fun plain(e: JsonElement?): Any? = when (e) {
+        null, is JsonNull -> null
 
-        fun atEnd() = i >= s.length
+        is JsonObject -> LinkedHashMap<String, Any?>().also { m -> for ((k, v) in e.entrySet()) m[k] = plain(v) }
 
-        fun error(msg: String) = JsonException("JSON: $msg at offset $i")
+        is JsonArray -> e.map { plain(it) }
 
-        fun skipWs() {
-            while (i < s.length && (s[i] == ' ' || s[i] == '\n' || s[i] == '\r' || s[i] == '\t')) i++
-        }
-
-        fun value(): Any? {
-            if (atEnd()) throw error("unexpected end of input")
-            return when (val c = s[i]) {
-                '{' -> obj()
-                '[' -> arr()
-                '"' -> str()
-                't' -> literal("true", true)
-                'f' -> literal("false", false)
-                'n' -> literal("null", null)
-                else -> if (c == '-' || c in '0'..'9') num() else throw error("unexpected character '$c'")
+        is JsonPrimitive ->
+            when {
+                e.isBoolean -> e.asBoolean
+                e.isNumber -> e.asDouble
+                else -> e.asString
             }
-        }
 
-        private fun literal(word: String, v: Any?): Any? {
-            if (!s.startsWith(word, i)) throw error("expected '$word'")
-            i += word.length
-            return v
-        }
-
-        private fun obj(): Map<String, Any?> {
-            val m = LinkedHashMap<String, Any?>()
-            i++
-            skipWs()
-            if (i < s.length && s[i] == '}') {
-                i++
-                return m
-            }
-            while (true) {
-                skipWs()
-                if (atEnd() || s[i] != '"') throw error("expected a string key")
-                val k = str()
-                skipWs()
-                if (atEnd() || s[i] != ':') throw error("expected ':'")
-                i++
-                skipWs()
-                m[k] = value()
-                skipWs()
-                if (atEnd()) throw error("unterminated object")
-                when (s[i]) {
-                    ',' -> i++
-
-                    '}' -> {
-                        i++
-                        return m
-                    }
-
-                    else -> throw error("expected ',' or '}'")
-                }
-            }
-        }
-
-        private fun arr(): List<Any?> {
-            val a = ArrayList<Any?>()
-            i++
-            skipWs()
-            if (i < s.length && s[i] == ']') {
-                i++
-                return a
-            }
-            while (true) {
-                skipWs()
-                a.add(value())
-                skipWs()
-                if (atEnd()) throw error("unterminated array")
-                when (s[i]) {
-                    ',' -> i++
-
-                    ']' -> {
-                        i++
-                        return a
-                    }
-
-                    else -> throw error("expected ',' or ']'")
-                }
-            }
-        }
-
-        private fun str(): String {
-            val sb = StringBuilder()
-            i++
-            while (true) {
-                if (atEnd()) throw error("unterminated string")
-                val c = s[i++]
-                when {
-                    c == '"' -> return sb.toString()
-
-                    c == '\\' -> {
-                        if (atEnd()) throw error("unterminated escape")
-                        when (val e = s[i++]) {
-                            '"', '\\', '/' -> sb.append(e)
-
-                            'b' -> sb.append('\b')
-
-                            'f' -> sb.append('\u000C')
-
-                            'n' -> sb.append('\n')
-
-                            'r' -> sb.append('\r')
-
-                            't' -> sb.append('\t')
-
-                            'u' -> {
-                                if (i + 4 > s.length) throw error("bad \\u escape")
-                                val code = s.substring(i, i + 4).toIntOrNull(16) ?: throw error("bad \\u escape")
-                                sb.append(code.toChar())
-                                i += 4
-                            }
-
-                            else -> throw error("bad escape '\\$e'")
-                        }
-                    }
-
-                    c < ' ' -> throw error("control character in string")
-
-                    else -> sb.append(c)
-                }
-            }
-        }
-
-        private fun num(): Double {
-            val start = i
-            if (s[i] == '-') i++
-            if (atEnd() || s[i] !in '0'..'9') throw error("bad number")
-            if (s[i] == '0') {
-                i++
-            } else {
-                while (i < s.length && s[i] in '0'..'9') i++
-            }
-            if (i < s.length && s[i] == '.') {
-                i++
-                if (atEnd() || s[i] !in '0'..'9') throw error("bad fraction")
-                while (i < s.length && s[i] in '0'..'9') i++
-            }
-            if (i < s.length && (s[i] == 'e' || s[i] == 'E')) {
-                i++
-                if (i < s.length && (s[i] == '+' || s[i] == '-')) i++
-                if (atEnd() || s[i] !in '0'..'9') throw error("bad exponent")
-                while (i < s.length && s[i] in '0'..'9') i++
-            }
-            return s.substring(start, i).toDouble()
-        }
+        else -> throw JsonException("JSON: unsupported element ${e.javaClass.simpleName}")
     }
 }
 

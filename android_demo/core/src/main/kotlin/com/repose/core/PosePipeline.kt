@@ -31,6 +31,12 @@ object PoseMapping {
 class PosePipeline(val sidecar: Sidecar, var crop: CropMode = sidecar.crop) {
     val inputSize = sidecar.input.width
 
+    /**
+     * The tracking crop (null: off): when set, each frame is cropped around the previous frame's
+     * confident keypoints ([TrackingCrop]) instead of the fixed [crop] window; [decode] feeds it.
+     */
+    var tracking: TrackingCrop? = null
+
     init {
         require(sidecar.input.height == inputSize) { "model input must be square, got ${sidecar.input.shape}" }
     }
@@ -66,7 +72,7 @@ class PosePipeline(val sidecar: Sidecar, var crop: CropMode = sidecar.crop) {
             } else {
                 Rotation.rotate(frame, rot, uprightRgb).also { uprightRgb = it }
             }
-        val window = SquareWindow.of(upright.width, upright.height, crop)
+        val window = tracking?.window(upright.width, upright.height, crop) ?: SquareWindow.of(upright.width, upright.height, crop)
         resizer.resize(upright, window, inputPixels)
         TensorIO.writeInput(inputPixels, sidecar.input, inputBuffer)
         outputBuffer.rewind()
@@ -80,6 +86,7 @@ class PosePipeline(val sidecar: Sidecar, var crop: CropMode = sidecar.crop) {
         val out = sidecar.output
         val input = HeatmapDecoder.decode(heatmaps, out.height, out.width, out.channels, sidecar.stride)
         val upright = input.map { frame.window.inputToSource(it.x, it.y, frame.inputSize) }
+        tracking?.update(upright, frame.geometry.uprightWidth, frame.geometry.uprightHeight)
         return Pose(input, upright, frame)
     }
 }
