@@ -13,7 +13,7 @@ import numpy as np
 
 __all__ = ["DEFAULT_SIGMA", "TRUNCATE", "decode", "default_sigma", "encode", "flip_average"]
 
-#: Gaussian sigma (px) at a 128x128 input (SPEC section 4); scaled linearly with the input size.
+#: Gaussian sigma (px) at a 128x128 input (docs/architecture.md "Heatmap targets"); scaled with the size.
 DEFAULT_SIGMA = 5.0
 #: The Gaussian is truncated to zero beyond this many sigmas from the keypoint (window = 2*3*sigma+1).
 TRUNCATE = 3.0

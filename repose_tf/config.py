@@ -1,10 +1,16 @@
-"""The RePose config: every ablation knob the paper measures, and the named presets (SPEC 2, 8)."""
+"""The RePose config: every ablation knob the paper measures, and the named presets.
+
+See ``docs/architecture.md`` ("The graph", "Ablation knobs") for what each knob changes and
+"Presets" for the table of named configurations and which of them ship trained weights.
+"""
 
 from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
+from pathlib import Path
 
+from repose_tf.codec import default_sigma
 from repose_tf.keypoints import get_keypoint_set
 
 UPDATE_STRATEGIES = ("trainable", "add", "replace")
@@ -13,7 +19,33 @@ ORDERINGS = ("kinematic", "top_down", "sequential")
 
 @dataclass(frozen=True)
 class RePoseConfig:
-    """Architecture hyper-parameters. Defaults are the paper's model (4.0M params, 13.5 GFLOPs)."""
+    """Architecture hyper-parameters. Defaults are the paper's model (4.0M params, 13.5 GFLOPs).
+
+    Args:
+        keypoint_set: which joints the model predicts (``lsp14``, ``mpii16``, ``coco17``).
+        input_size: square input side in pixels.
+        coarsest_resolution: side of the grid where the kinematic updates happen (paper table 3:
+            8 / 16 / 32).
+        width: encoder / decoder channels (f, d and the projections).
+        keypoint_channels: channels of each decoupled keypoint feature set f_k.
+        encoder_blocks: blocks in f = (3,1,width)^r.
+        decoder_projection: ``first_block``: f's first block is the 1x1 projection; ``separate``:
+            a 1x1 projection, then f.
+        head_blocks: (3,1,keypoint_channels)^r blocks before each heatmap conv (paper footnote 2).
+        update_blocks: blocks in g_k (paper table 4: 1..5).
+        update_strategy: ``trainable`` (f + lambda*g), ``add`` (f + g) or ``replace`` (g).
+        ordering: ``kinematic``, ``top_down`` (head first) or ``sequential`` (plain convs).
+        update_passes: forward order, then reversed order, each with its own weights.
+        lambda_init: initial lambda of the ``trainable`` update.
+        num_stages: stacked networks (paper table 6: 1 / 2 / 4).
+        joint_post_head: one head over all K feature sets instead of K heads.
+        sigma: target Gaussian sigma in pixels; None: ``codec.default_sigma(input_size)``
+            (5 at 128, scaled with the input size).
+        heatmap_gain: heatmap convs predict gain*H and a fixed x1/gain follows, so outputs stay
+            peak-1 heatmaps (not in the paper; docs/architecture.md "Training dynamics").
+        bn_momentum: BatchNorm moving-average momentum (Keras' 0.99 lags in short runs).
+        extra: free-form metadata, never used by the graph and ignored by ``==``.
+    """
 
     keypoint_set: str = "lsp14"
     input_size: int = 128
@@ -78,7 +110,7 @@ class RePoseConfig:
 
     @property
     def target_sigma(self) -> float:
-        return self.sigma if self.sigma is not None else 5.0 * self.input_size / 128
+        return self.sigma if self.sigma is not None else default_sigma(self.input_size)
 
     def replace(self, **changes) -> RePoseConfig:
         return dataclasses.replace(self, **changes)
@@ -88,71 +120,108 @@ class RePoseConfig:
 
     @classmethod
     def from_dict(cls, d: dict) -> RePoseConfig:
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = set(d) - known
-        if unknown:
-            raise ValueError(f"unknown RePoseConfig keys: {sorted(unknown)}")
-        return cls(**d)
+        return from_known_keys(cls, d)
 
 
-# Named presets: the paper's default and the rows of its ablation tables (SPEC 8).
-# Each entry: (config, paper params in millions, paper GFLOPs or None, description)
+def from_known_keys(cls, d: dict, error: type[Exception] = ValueError):
+    """``cls(**d)`` for a dataclass, refusing keys it does not have (a typo in a saved config)."""
+    unknown = set(d) - {f.name for f in dataclasses.fields(cls)}
+    if unknown:
+        raise error(f"unknown {cls.__name__} keys: {sorted(unknown)}")
+    return cls(**d)
+
+
+@dataclass(frozen=True)
+class Preset:
+    """A named configuration and what is known about it.
+
+    Args:
+        name: the preset's name (``--preset``, ``RePose.from_preset``).
+        config: its architecture.
+        description: one line for tables and ``--help``.
+        paper_params: the paper's parameter count in millions (None: not in the paper).
+        paper_gflops: the paper's GFLOPs (None: not in the paper).
+        weights: shipped trained weights, relative to the repository root (None: none ship).
+    """
+
+    name: str
+    config: RePoseConfig
+    description: str
+    paper_params: float | None = None
+    paper_gflops: float | None = None
+    weights: str | None = None
+
+    @property
+    def weights_path(self) -> Path | None:
+        """The shipped weights file, or None when the preset has none (or it is not installed)."""
+        if self.weights is None:
+            return None
+        path = Path(__file__).resolve().parents[1] / self.weights
+        return path if path.is_file() else None
+
+
+# The paper's default and the rows of its ablation tables (docs/architecture.md "Measured vs paper").
 _DEFAULT = RePoseConfig()
-_PAPER = _DEFAULT.replace(
-    keypoint_set="mpii16"
-)  # the paper's single LSP+MPII model predicts MPII's 16 joints
-PRESETS: dict[str, tuple[RePoseConfig, float, float | None, str]] = {
-    "repose_lsp14": (_DEFAULT, None, None, "paper default architecture on LSP-14 outputs"),
-    "repose_mpii16": (_PAPER, 4.0, 13.5, "paper default: the jointly trained LSP+MPII model (16 outputs)"),
-    "repose_coco17": (_DEFAULT.replace(keypoint_set="coco17"), None, None, "default architecture on COCO-17"),
-    "repose_mpii16_coarse8": (_PAPER.replace(coarsest_resolution=8), 4.3, 12.4, "updates at 8x8 (table 3)"),
-    "repose_mpii16_coarse32": (
+_PAPER = _DEFAULT.replace(keypoint_set="mpii16")  # the paper's single LSP+MPII model predicts 16 joints
+_TINY = RePoseConfig(width=16, keypoint_channels=8, encoder_blocks=1, head_blocks=1, update_blocks=1)
+_SMALL = RePoseConfig(width=32, keypoint_channels=16, encoder_blocks=2, head_blocks=2, update_blocks=2)
+_TABLE = [
+    Preset(
+        "repose_lsp14",
+        _DEFAULT,
+        "paper default architecture on LSP-14 outputs",
+        weights="models/repose_lsp14.keras",
+    ),
+    Preset(
+        "repose_mpii16", _PAPER, "paper default: the jointly trained LSP+MPII model (16 outputs)", 4.0, 13.5
+    ),
+    Preset("repose_coco17", _DEFAULT.replace(keypoint_set="coco17"), "default architecture on COCO-17"),
+    Preset(
+        "repose_mpii16_coarse8", _PAPER.replace(coarsest_resolution=8), "updates at 8x8 (table 3)", 4.3, 12.4
+    ),
+    Preset(
+        "repose_mpii16_coarse32",
         _PAPER.replace(coarsest_resolution=32),
+        "updates at 32x32 (table 3)",
         3.8,
         17.8,
-        "updates at 32x32 (table 3)",
     ),
-    "repose_mpii16_g1": (_PAPER.replace(update_blocks=1), 3.3, 13.1, "1 block in g_k (table 4)"),
-    "repose_mpii16_g2": (_PAPER.replace(update_blocks=2), 3.5, 13.2, "2 blocks in g_k (table 4)"),
-    "repose_mpii16_g3": (_PAPER.replace(update_blocks=3), 3.8, 13.3, "3 blocks in g_k (table 4)"),
-    "repose_mpii16_g5": (_PAPER.replace(update_blocks=5), 4.3, 13.6, "5 blocks in g_k (table 4)"),
-    "repose_mpii16_2stage": (_PAPER.replace(num_stages=2), 8.4, 29.4, "2 stacked stages (table 6)"),
-    "repose_mpii16_4stage": (_PAPER.replace(num_stages=4), 17.3, 61.4, "4 stacked stages (table 6)"),
-    "repose_mpii16_256": (
+    Preset("repose_mpii16_g1", _PAPER.replace(update_blocks=1), "1 block in g_k (table 4)", 3.3, 13.1),
+    Preset("repose_mpii16_g2", _PAPER.replace(update_blocks=2), "2 blocks in g_k (table 4)", 3.5, 13.2),
+    Preset("repose_mpii16_g3", _PAPER.replace(update_blocks=3), "3 blocks in g_k (table 4)", 3.8, 13.3),
+    Preset("repose_mpii16_g5", _PAPER.replace(update_blocks=5), "5 blocks in g_k (table 4)", 4.3, 13.6),
+    Preset("repose_mpii16_2stage", _PAPER.replace(num_stages=2), "2 stacked stages (table 6)", 8.4, 29.4),
+    Preset("repose_mpii16_4stage", _PAPER.replace(num_stages=4), "4 stacked stages (table 6)", 17.3, 61.4),
+    Preset(
+        "repose_mpii16_256",
         _PAPER.replace(input_size=256),
+        "256x256 input, updates at 16x16 (table 7)",
         4.3,
         49.5,
-        "256x256 input, updates at 16x16 (table 7)",
     ),
-    "repose_mpii16_joint_head": (_PAPER.replace(joint_post_head=True), 3.5, None, "joint post-update head"),
-    "repose_mpii16_add": (_PAPER.replace(update_strategy="add"), 4.0, 13.5, "update f + g (table 5)"),
-    "repose_mpii16_replace": (
+    Preset("repose_mpii16_joint_head", _PAPER.replace(joint_post_head=True), "joint post-update head", 3.5),
+    Preset("repose_mpii16_add", _PAPER.replace(update_strategy="add"), "update f + g (table 5)", 4.0, 13.5),
+    Preset(
+        "repose_mpii16_replace",
         _PAPER.replace(update_strategy="replace"),
-        4.0,
-        13.5,
         "update f <- g (table 5)",
-    ),
-    "repose_mpii16_top_down": (_PAPER.replace(ordering="top_down"), 4.0, 13.5, "top-down update order"),
-    "repose_mpii16_sequential": (
-        _PAPER.replace(ordering="sequential"),
         4.0,
         13.5,
+    ),
+    Preset("repose_mpii16_top_down", _PAPER.replace(ordering="top_down"), "top-down update order", 4.0, 13.5),
+    Preset(
+        "repose_mpii16_sequential",
+        _PAPER.replace(ordering="sequential"),
         "sequential conv baseline of about the same size",
+        4.0,
+        13.5,
     ),
     # Small configs for tests, smoke runs and the no-argument training demo.
-    "repose_tiny": (
-        RePoseConfig(width=16, keypoint_channels=8, encoder_blocks=1, head_blocks=1, update_blocks=1),
-        None,
-        None,
-        "tiny model for tests and quick demos",
-    ),
-    "repose_small": (
-        RePoseConfig(width=32, keypoint_channels=16, encoder_blocks=2, head_blocks=2, update_blocks=2),
-        None,
-        None,
-        "small model for CPU demos",
-    ),
-}
+    Preset("repose_tiny", _TINY, "tiny model for tests and quick demos"),
+    Preset("repose_small", _SMALL, "small model for CPU demos"),
+]
+#: Every named preset, by name: the one table ``--preset``, ``from_preset`` and the summary read.
+PRESETS: dict[str, Preset] = {p.name: p for p in _TABLE}
 
 
 def list_presets() -> list[str]:
@@ -160,9 +229,20 @@ def list_presets() -> list[str]:
     return list(PRESETS)
 
 
-def get_preset(name: str, **overrides) -> RePoseConfig:
+def presets_with_weights() -> list[str]:
+    """Presets whose trained weights ship in ``models/`` (``RePose.from_preset`` loads them)."""
+    return [name for name, p in PRESETS.items() if p.weights is not None]
+
+
+def preset_info(name: str) -> Preset:
+    """The :class:`Preset` called ``name``; a ValueError naming the known presets otherwise."""
     try:
-        cfg = PRESETS[name][0]
+        return PRESETS[name]
     except KeyError:
         raise ValueError(f"unknown preset {name!r}; known presets: {', '.join(PRESETS)}") from None
+
+
+def get_preset(name: str, **overrides) -> RePoseConfig:
+    """The architecture of preset ``name``, with ``overrides`` applied."""
+    cfg = preset_info(name).config
     return cfg.replace(**overrides) if overrides else cfg

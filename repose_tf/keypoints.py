@@ -27,6 +27,11 @@ class KeypointSet:
     update_order: tuple[int, ...]
     top_down_order: tuple[int, ...]
     flip_pairs: tuple[tuple[int, int], ...] = field(default=())
+    #: PCK table columns in the literature's order (Head, Shoulder, ..., Ankle), by joint name;
+    #: the column is the mean over its joints. Empty: a set without a published table layout.
+    pck_groups: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    #: Joints every published Mean leaves out (MPII: pelvis and thorax).
+    pck_excluded: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         k = len(self.names)
@@ -41,6 +46,19 @@ class KeypointSet:
                 raise ValueError(f"{self.name}: bad edge ({a}, {b})")
         if not self.flip_pairs:
             object.__setattr__(self, "flip_pairs", _flip_pairs_from_names(self.names))
+        for _, members in self.pck_groups:
+            for n in (*members, *self.pck_excluded):
+                self.index(n)  # a KeyError naming the set for a misspelt joint
+
+    @property
+    def pck_columns(self) -> dict[str, tuple[int, ...]]:
+        """``{"Head": (12, 13), "Shoulder": (8, 9), ...}``: the PCK table's column groups as indices."""
+        return {col: tuple(self.index(n) for n in members) for col, members in self.pck_groups}
+
+    @property
+    def pck_mean_joints(self) -> tuple[int, ...]:
+        """Indices averaged by the table's Mean: every joint but :attr:`pck_excluded`."""
+        return tuple(i for i, n in enumerate(self.names) if n not in self.pck_excluded)
 
     @property
     def num_keypoints(self) -> int:
@@ -109,6 +127,15 @@ _LIMB_TOP_DOWN = [
     "r_knee", "l_knee", "r_wrist", "l_wrist", "r_ankle", "l_ankle",
 ]  # fmt: skip
 
+
+def _pck_groups(head: tuple[str, ...]) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """The paper's (and the LSP/MPII literature's) column order; each limb column is r + l."""
+    cols = [("Head", head)]
+    for part in ("shoulder", "elbow", "wrist", "hip", "knee", "ankle"):
+        cols.append((part.capitalize(), (f"r_{part}", f"l_{part}")))
+    return tuple(cols)
+
+
 # --- LSP-14 (person-centric: "right" is the person's right) -------------------------------
 _LSP_NAMES = (
     "r_ankle", "r_knee", "r_hip", "l_hip", "l_knee", "l_ankle", "r_wrist",
@@ -125,6 +152,7 @@ LSP14 = KeypointSet(
     kinematic_edges=_edges(_LSP_NAMES, _LSP_KIN),
     update_order=_order(_LSP_NAMES, _LIMB_ORDER + ["neck", "head_top"]),
     top_down_order=_order(_LSP_NAMES, ["head_top", "neck"] + _LIMB_TOP_DOWN),
+    pck_groups=_pck_groups(("neck", "head_top")),
 )
 
 # --- MPII-16 -------------------------------------------------------------------------------
@@ -156,6 +184,9 @@ MPII16 = KeypointSet(
         ["head_top", "upper_neck", "thorax", "r_shoulder", "l_shoulder", "pelvis", "r_hip", "l_hip"]
         + _LIMB_TOP_DOWN[4:],
     ),
+    # HRNet / Tompson / bearpaw columns: Head is the head top only (the neck has no column)
+    pck_groups=_pck_groups(("head_top",)),
+    pck_excluded=("pelvis", "thorax"),
 )
 
 # --- COCO-17 (COCO's own order: left before right) ---------------------------------------

@@ -44,8 +44,8 @@ class ResizeTo(layers.Layer):
     """Bilinear resize to a fixed size via ``keras.ops.image.resize``.
 
     Used instead of ``keras.layers.Resizing``, which leaks ``training=True`` into later layers
-    when a loaded model is called without ``training=False`` (SPEC 7). Converts to TFLite's
-    builtin RESIZE_BILINEAR and ONNX Resize.
+    when a loaded model is called without ``training=False`` (docs/architecture.md, "Toolchain
+    facts"). Converts to TFLite's builtin RESIZE_BILINEAR and ONNX Resize.
     """
 
     def __init__(self, height: int, width: int, **kwargs):

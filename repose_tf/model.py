@@ -1,6 +1,6 @@
 """RePose as a functional ``keras.Model`` built from a :class:`RePoseConfig` (Keras-Hub style).
 
-Graph (SPEC 2, paper Figure 2), for each stage:
+Graph (paper Figure 2; ``docs/architecture.md`` "The graph"), for each stage:
   encoder  f at every resolution (kept as skips), d = (5,2,64) between them, f at the coarsest
   decouple one (1,1,32) block per keypoint -> K feature sets f_k
   pre-update heads  per keypoint (3,1,32)^4 -> (3,1,1)u, concatenated
@@ -14,10 +14,12 @@ Every heatmap stack is resized to the input size. The training form outputs all 
 
 from __future__ import annotations
 
+import warnings
+
 import keras
 from keras import layers
 
-from repose_tf.config import RePoseConfig, get_preset, list_presets
+from repose_tf.config import RePoseConfig, get_preset, list_presets, preset_info, presets_with_weights
 from repose_tf.keypoints import get_keypoint_set
 from repose_tf.layers import KinematicUpdate, ResizeTo, conv_block, conv_stack
 
@@ -211,9 +213,42 @@ class RePose(keras.Model):
         return cls(**config)
 
     @classmethod
-    def from_preset(cls, preset: str, inference: bool = False, **overrides) -> RePose:
-        """Build a preset architecture (randomly initialised); see :func:`list_presets`."""
-        return cls(get_preset(preset, **overrides), inference=inference)
+    def from_preset(
+        cls, preset: str, inference: bool = False, load_weights: bool = True, **overrides
+    ) -> RePose:
+        """The preset's model, with its shipped trained weights when it has them (Keras-Hub style).
+
+        ``load_weights=False`` builds a random initialisation. A preset without shipped weights
+        (see :func:`repose_tf.config.presets_with_weights`; only ``repose_lsp14`` today) builds a
+        random init and warns, so pass ``load_weights=False`` to mean it. ``overrides`` change the
+        config; one that changes the architecture cannot take the shipped weights.
+        """
+        info = preset_info(preset)
+        model = cls(get_preset(preset, **overrides), inference=inference)
+        if not load_weights:
+            return model
+        if info.weights is None:
+            warnings.warn(
+                f"preset {preset!r} ships no trained weights (presets with weights: "
+                f"{', '.join(presets_with_weights())}): random init; pass load_weights=False to mean it",
+                stacklevel=2,
+            )
+            return model
+        if info.weights_path is None:
+            raise FileNotFoundError(
+                f"preset {preset!r}: its weights {info.weights} are not installed (they ship in the "
+                "repository's models/); pass load_weights=False for a random init"
+            )
+        from repose_tf.runtime import load_repose
+
+        shipped = load_repose(info.weights_path)
+        try:
+            return copy_weights_by_name(shipped, model)
+        except (KeyError, ValueError) as e:
+            raise ValueError(
+                f"preset {preset!r} with overrides {overrides} does not fit its shipped weights ({e}); "
+                "pass load_weights=False for a random init"
+            ) from None
 
     def inference_model(self) -> RePose:
         """A single-output copy (final heatmaps only) sharing this model's weight values."""

@@ -107,8 +107,8 @@ def find_preset(cfg) -> str:
     """The name of the preset whose config equals ``cfg``, else ``"custom"``."""
     from repose_tf.config import PRESETS
 
-    for name, (preset_cfg, *_rest) in PRESETS.items():
-        if preset_cfg == cfg:
+    for name, preset in PRESETS.items():
+        if preset.config == cfg:
             return name
     return "custom"
 
@@ -151,6 +151,24 @@ def _config_beside(weights: Path) -> Path | None:
     return None
 
 
+def as_float32(model):
+    """``model`` itself when it computes in float32, else a float32 rebuild with its weights.
+
+    A checkpoint trained under ``mixed_bfloat16`` records that policy in every layer's config;
+    inference, evaluation and export must not inherit it (``docs/architecture.md``, "Mixed
+    precision"). Mixed-precision variables are float32, so the weights copy exactly.
+    """
+    if all(layer.dtype_policy.name == "float32" for layer in model.layers):
+        return model
+    from repose_tf.model import RePose
+    from repose_tf.training.precision import float32_policy
+
+    with float32_policy():
+        fresh = RePose(model.repose_config, inference=model.inference, name=model.name)
+    fresh.set_weights(model.get_weights())
+    return fresh
+
+
 def load_repose(path: str | os.PathLike, config: Any = None):
     """Load a :class:`~repose_tf.model.RePose` (in the form it was saved) from .keras or .weights.h5."""
     p = _check_file(path)
@@ -173,7 +191,7 @@ def load_repose(path: str | os.PathLike, config: Any = None):
                 f"{p}: holds a {type(model).__name__} named {model.name!r}, not a RePose model "
                 "(save RePose models with model.save('X.keras'))"
             )
-        return model
+        return as_float32(model)
 
     cfg_source = config if config is not None else _config_beside(p)
     if cfg_source is None:

@@ -12,38 +12,43 @@ import sys
 from absl import app, flags
 
 FLAGS = flags.FLAGS
-flags.DEFINE_bool("json", False, "Print a JSON list of {name, params, gflops, paper_params, paper_gflops}.")
-flags.DEFINE_list(
-    "presets", None, "Presets to profile (default: every preset with paper figures, plus lsp14)."
-)
+
+
+def define_flags() -> None:
+    """Register the CLI's flags (when it runs, never on import)."""
+    flags.DEFINE_bool(
+        "json", False, "Print a JSON list of {name, params, gflops, paper_params, paper_gflops}."
+    )
+    flags.DEFINE_list(
+        "presets", None, "Presets to profile (default: every preset with paper figures, plus lsp14)."
+    )
 
 
 def summarize(presets: list[str] | None = None) -> list[dict]:
     """Build each preset and return its measured and published size."""
-    from repose_tf.config import PRESETS
+    from repose_tf.config import PRESETS, preset_info
     from repose_tf.model import RePose
     from repose_tf.profile import profile_model
 
     if presets is None:
-        presets = [n for n, (_, pp, _, _) in PRESETS.items() if pp is not None] + [
+        presets = [n for n, p in PRESETS.items() if p.paper_params is not None] + [
             "repose_lsp14",
             "repose_coco17",
         ]
     rows = []
     for name in presets:
-        if name not in PRESETS:
-            raise ValueError(f"unknown preset {name!r}; known: {', '.join(PRESETS)}")
-        cfg, paper_params, paper_gflops, desc = PRESETS[name]
-        prof = profile_model(RePose(cfg))
+        p = preset_info(name)
+        prof = profile_model(RePose(p.config))  # random init: only the graph is measured
         rows.append(
             {
                 "name": name,
-                "description": desc,
+                "description": p.description,
                 "params": prof.params,
                 "trainable_params": prof.trainable_params,
                 "gflops": round(prof.gflops, 3),
-                "paper_params": None if paper_params is None else int(paper_params * 1e6),
-                "paper_gflops": paper_gflops,
+                "paper_params": None if p.paper_params is None else int(p.paper_params * 1e6),
+                "paper_gflops": p.paper_gflops,
+                "weights": p.weights,
             }
         )
     return rows
@@ -82,6 +87,7 @@ def main(argv):
 
 
 def run() -> None:
+    define_flags()
     try:
         app.run(main)
     except ValueError as e:  # bad --presets: a readable message, no traceback

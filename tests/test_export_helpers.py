@@ -69,7 +69,8 @@ def train_tiny(out: Path, shared: Path) -> Path:
     t = SampleTransform(128, ds.keypoint_set, train=False)
     data = load_batch(ds, t, np.arange(TRAIN_IMAGES), keys=("image", "heatmaps", "mask"))
     weights = np.asarray(keypoint_weights(data["mask"]))
-    model = RePose.from_preset("repose_tiny", inference=True)  # a RePose too: saves and loads as one
+    # a RePose too: saves and loads as one
+    model = RePose.from_preset("repose_tiny", inference=True, load_weights=False)
     model.compile(optimizer=keras.optimizers.Adam(3e-3), loss=PartialMSE())
     rng = np.random.default_rng(0)
     for _ in range(TRAIN_STEPS):

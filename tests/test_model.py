@@ -217,13 +217,13 @@ def test_bn_momentum_reaches_every_batchnorm(tmp_path):
 
 def test_full_size_default_model_matches_paper_size():
     """The full-size paper model (jointly trained LSP+MPII, 16 outputs): 4.0M params, 13.5 GFLOPs."""
-    model = RePose.from_preset("repose_mpii16")
+    model = RePose.from_preset("repose_mpii16", load_weights=False)
     prof = profile_model(model)
     assert abs(prof.params / 4.0e6 - 1) < 0.05, prof.params
     assert abs(prof.gflops / 13.5 - 1) < 0.05, prof.gflops
     out = model.inference_model()(_image(batch=1), training=False)
     assert tuple(out.shape) == (1, 128, 128, 16)
-    lsp = profile_model(RePose.from_preset("repose_lsp14"))
+    lsp = profile_model(RePose.from_preset("repose_lsp14", load_weights=False))
     assert lsp.params < prof.params  # 14 keypoint branches instead of 16
 
 
@@ -271,3 +271,28 @@ def test_jax_backend_builds_and_weights_load_into_tensorflow(tmp_path):
     model.load_weights(tmp_path / "jax.weights.h5")
     y = model.predict(np.load(tmp_path / "x.npy"), verbose=0)["heatmaps"]
     np.testing.assert_allclose(y, np.load(tmp_path / "y.npy"), atol=2e-4)
+
+
+def test_from_preset_loads_the_shipped_weights():
+    """Keras-Hub semantics: from_preset means trained weights where they ship; load_weights=False
+    is a random init; a preset without weights says which presets have them."""
+    import warnings
+
+    from repose_tf.config import PRESETS, presets_with_weights
+    from repose_tf.runtime import load_repose
+
+    assert presets_with_weights() == ["repose_lsp14"]
+    if PRESETS["repose_lsp14"].weights_path is None:
+        pytest.skip("models/repose_lsp14.keras not present")
+    x = np.random.default_rng(0).uniform(0, 255, (1, 128, 128, 3)).astype("float32")
+    shipped = load_repose(PRESETS["repose_lsp14"].weights_path).inference_model()
+    ours = RePose.from_preset("repose_lsp14", inference=True)
+    np.testing.assert_allclose(ours.predict(x, verbose=0), shipped.predict(x, verbose=0), atol=1e-6)
+    random = RePose.from_preset("repose_lsp14", inference=True, load_weights=False)
+    assert not np.allclose(random.predict(x, verbose=0), shipped.predict(x, verbose=0), atol=1e-3)
+    with pytest.raises(ValueError, match="load_weights=False"):
+        RePose.from_preset("repose_lsp14", width=32)  # another architecture cannot take the weights
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        RePose.from_preset("repose_tiny")
+    assert any("presets with weights: repose_lsp14" in str(w.message) for w in caught)

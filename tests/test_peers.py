@@ -68,7 +68,7 @@ def test_compare_peers_cli(tmp_path, movenet, data_dir):
     from repose_tf import RePose
 
     model = tmp_path / "tiny.keras"
-    RePose.from_preset("repose_tiny", inference=True).save(model)
+    RePose.from_preset("repose_tiny", inference=True, load_weights=False).save(model)
     doc = tmp_path / "results.md"
     doc.write_text("# Results\n\nkept text\n")
     args = [

@@ -126,8 +126,14 @@ def test_kill_and_resume(tmp_path, data_dir):
 
     ckpt = keras.saving.load_model(out / "checkpoint.keras")  # not corrupt
     assert int(ckpt.optimizer.iterations.numpy()) == killed_at
-    _train([*args, "--resume"], timeout=900)
+    # a run directory written before TrainConfig has no train_config.json: it resumes with a note
+    (out / "train_config.json").unlink()
+    res = _train([*args, "--resume"], timeout=900)
+    assert "no train_config.json" in res.stdout and (out / "train_config.json").is_file()
     state = json.loads(state_path.read_text())
+    assert {"step", "samples_seen", "loss", "samples_per_s", "wall_s", "cpu_s", "machine", "time"} <= set(
+        state["history"][-1]
+    )
     steps = [h["step"] for h in state["history"]]
     assert steps[-1] == 60 and state["step"] == 60
     assert steps == sorted(steps) and len(set(steps)) == len(steps)
@@ -211,10 +217,10 @@ def test_init_weights_warm_starts_from_an_inference_model(tmp_path):
     from repose_tf.train import TrainingError, warm_start
 
     keras.utils.set_random_seed(1)
-    shipped = RePose.from_preset("repose_tiny", inference=True)
+    shipped = RePose.from_preset("repose_tiny", inference=True, load_weights=False)
     shipped.save(tmp_path / "shipped.keras")
     keras.utils.set_random_seed(2)
-    model = RePose.from_preset("repose_tiny")
+    model = RePose.from_preset("repose_tiny", load_weights=False)
     x = np.random.default_rng(0).uniform(0, 255, (1, 128, 128, 3)).astype("float32")
     assert not np.allclose(model.inference_model().predict(x, verbose=0), shipped.predict(x, verbose=0))
     copied, fresh = warm_start(model, tmp_path / "shipped.keras")
@@ -225,6 +231,6 @@ def test_init_weights_warm_starts_from_an_inference_model(tmp_path):
         model.inference_model().predict(x, verbose=0), shipped.predict(x, verbose=0), atol=1e-5
     )
     with pytest.raises(TrainingError, match="different architecture"):
-        warm_start(RePose.from_preset("repose_small"), tmp_path / "shipped.keras")
+        warm_start(RePose.from_preset("repose_small", load_weights=False), tmp_path / "shipped.keras")
     with pytest.raises(TrainingError, match="init_weights"):
         warm_start(model, tmp_path / "missing.keras")

@@ -256,7 +256,7 @@ def build(
     build_dir.mkdir(parents=True, exist_ok=True)
     keras.utils.set_random_seed(0)
     t = time.perf_counter()
-    model = RePose.from_preset(preset, inference=True)
+    model = RePose.from_preset(preset, inference=True, load_weights=False)
     model.save(build_dir / f"{preset}.keras")
     log(f"built {preset} (untrained) in {time.perf_counter() - t:.0f} s")
     outs = {m: build_dir / f"{preset}_{m}.tflite" for m in ("none", "float16", "dynamic", "int8")}

@@ -17,7 +17,7 @@ from __future__ import annotations
 import os
 import sys
 
-# tfmot works only on tf_keras: this must be set before TensorFlow is imported (SPEC 7).
+# tfmot works only on tf_keras: set before TensorFlow is imported (docs/architecture.md "Toolchain facts").
 os.environ["TF_USE_LEGACY_KERAS"] = "1"
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 

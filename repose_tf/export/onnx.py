@@ -1,4 +1,4 @@
-"""ONNX export with ``tf2onnx.convert.from_keras`` (SPEC 7: tf2onnx 1.17 converts Keras 3 models).
+"""ONNX export with ``tf2onnx.convert.from_keras`` (1.17 converts Keras 3 models: docs/architecture.md).
 
     res = export_onnx("models/repose_lsp14.keras", "out/repose_lsp14.onnx")   # opset 17
 

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from repose_tf.export import ExportError
+from repose_tf.io import atomic_save
 
 #: TFLite variants a release carries (the Android demo loads exactly these two).
 RELEASE_VARIANTS = ("float16", "int8")
@@ -45,6 +46,7 @@ def release_model(checkpoint):
     """An uncompiled training-form RePose with the checkpoint's weights (no optimizer state)."""
     from repose_tf.model import RePose
     from repose_tf.runtime import ModelLoadError, load_repose
+    from repose_tf.training.precision import float32_policy
 
     try:
         src = load_repose(checkpoint)
@@ -52,7 +54,8 @@ def release_model(checkpoint):
         raise ExportError(str(e)) from None
     if src.inference:
         return src  # already the inference form: nothing more to strip
-    fresh = RePose(src.repose_config)
+    with float32_policy():  # a release computes in float32 whatever the run trained in
+        fresh = RePose(src.repose_config)
     fresh.set_weights(src.get_weights())
     return fresh
 
@@ -113,7 +116,6 @@ def package_model(
     Raises :class:`ExportError` for an unreadable checkpoint or a release over ``max_mb``.
     """
     from repose_tf.export.tflite import default_calibration_dir, export_tflite_variants, model_metadata
-    from repose_tf.train import atomic_save
 
     checkpoint, out = Path(checkpoint), Path(output_dir)
     if not checkpoint.is_file():

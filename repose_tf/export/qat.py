@@ -2,7 +2,7 @@
 
     python tools/qat.py --model M.keras --data_dir ../shared/data/lspet --steps 500 --output F.tflite
 
-tfmot works only on the legacy ``tf_keras`` (SPEC 7), so this module:
+tfmot works only on the legacy ``tf_keras`` (docs/architecture.md "Toolchain facts"), so this module:
 
 1. loads the Keras 3 RePose (``.keras`` / ``.weights.h5``; its inference form, final heatmaps);
 2. mirrors its functional graph in ``tf_keras`` with the SAME layer names (a generic walk over

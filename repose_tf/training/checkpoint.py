@@ -1,0 +1,123 @@
+"""The checkpointer: every chunk of steps, validate, save atomically and append to state.json.
+
+``state.json`` is the run's history: one entry per checkpoint with the step, samples seen, loss,
+throughput (``samples_per_s``, ``wall_s`` and ``cpu_s`` of this process, on which ``machine``)
+and the periodic validation PCK. ``tools/learning_curve.py`` and the release manifest read it.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import keras
+
+from repose_tf.cpu import cpu_info
+from repose_tf.io import atomic_save, atomic_write_text
+
+
+@dataclass
+class RunFiles:
+    """Where a run directory keeps its checkpoint and history."""
+
+    model_dir: Path
+
+    @property
+    def checkpoint(self) -> Path:
+        return self.model_dir / "checkpoint.keras"
+
+    @property
+    def state(self) -> Path:
+        return self.model_dir / "state.json"
+
+    def read_state(self) -> dict:
+        return json.loads(self.state.read_text()) if self.state.exists() else {"history": []}
+
+    def write_state(self, state: dict) -> None:
+        atomic_write_text(self.state, json.dumps(state, indent=2))
+
+
+@dataclass
+class Validation:
+    """Periodic validation: the dataset name, the dataset and how many images to score."""
+
+    name: str
+    dataset: Any
+    limit: int = 200
+
+
+@dataclass(eq=False)  # a callback is identified by itself, not by its fields
+class Checkpointer(keras.callbacks.Callback):
+    """Every epoch (= ``checkpoint_every`` steps): validate, checkpoint, record history.
+
+    Only the chief writes; a non-finite loss writes nothing (the last good checkpoint stays).
+    """
+
+    files: RunFiles
+    state: dict
+    batch_size: int
+    total_steps: int
+    validation: Validation | None = None
+    chief: bool = True
+    extra: dict = field(default_factory=dict)  # written into state.json at every checkpoint
+
+    def __post_init__(self) -> None:
+        super().__init__()
+        self.machine = cpu_info().describe()
+        self.t0 = self.cpu0 = 0.0
+        self.step0 = 0
+        self.predictor = None  # built at the first validation, refreshed with new weights after
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.t0, self.cpu0 = time.time(), time.process_time()
+        self.step0 = int(self.model.optimizer.iterations.numpy())
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = logs if logs is not None else {}
+        loss = logs.get("loss")
+        if loss is None or not math.isfinite(float(loss)) or self.model.stop_training:
+            return  # keep the last good checkpoint
+        step = int(self.model.optimizer.iterations.numpy())
+        dt = time.time() - self.t0
+        entry = {
+            "step": step,
+            "samples_seen": step * self.batch_size,
+            "loss": float(loss),
+            "samples_per_s": (step - self.step0) * self.batch_size / max(dt, 1e-9),
+            "wall_s": dt,
+            "cpu_s": time.process_time() - self.cpu0,  # all threads of this process
+            "machine": self.machine,
+            "time": time.strftime("%Y-%m-%dT%H:%M:%S"),
+        }
+        if self.validation is not None:
+            entry.update(self._validate(step, float(loss), entry["samples_per_s"]))
+            logs["val_pck"] = entry["val_mean"]
+        if self.chief:
+            atomic_save(self.model, self.files.checkpoint)
+            self.state.setdefault("history", []).append(entry)
+            self.state.update(step=step, total_steps=self.total_steps, **self.extra)
+            self.files.write_state(self.state)
+
+    def _validate(self, step: int, loss: float, samples_per_s: float) -> dict:
+        from repose_tf.evaluate import predict_dataset, score
+        from repose_tf.runtime import Predictor
+
+        v = self.validation
+        if self.predictor is None:
+            self.predictor = Predictor.from_model(self.model, batch_size=32)
+        else:
+            self.predictor.refresh()
+        ps = predict_dataset(self.predictor, v.dataset, limit=v.limit, progress=False)
+        res = score(ps, v.name)
+        print(
+            f"\n  step {step}: loss {loss:.5f}, {res.metric} on {len(ps.ids)} {v.name} val images: "
+            f"{res.mean:.2f}, {samples_per_s:.1f} samples/s"
+        )
+        return {"val_metric": res.metric, "val_mean": res.mean}
+
+
+__all__ = ["Checkpointer", "RunFiles", "Validation"]

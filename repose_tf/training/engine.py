@@ -1,0 +1,205 @@
+"""The training engine: one :class:`TrainConfig` in, a trained run directory out.
+
+Order matters and is kept here in one place: check the config (and, on ``--resume``, against the
+run's ``train_config.json``), decide the precision, then read data, build or restore the model,
+fit in chunks of ``checkpoint_every`` steps, and save and evaluate the float32 inference model.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from repose_tf.io import atomic_save, atomic_write_text, remove_stale_temps
+from repose_tf.training.config import TrainConfig, check_resume
+from repose_tf.training.errors import NonFiniteLoss, TrainingError
+
+
+def train(
+    config: TrainConfig, *, resume: bool = False, allow_config_change: bool = False, verbose: int = 1
+) -> dict:
+    """Train (or, with ``resume``, continue) the run ``config`` describes; returns a summary dict."""
+    import cv2
+    import keras
+
+    from repose_tf.config import get_preset
+    from repose_tf.cpu import cpu_info
+    from repose_tf.data import SampleTransform
+    from repose_tf.training import data as train_data
+    from repose_tf.training.checkpoint import Checkpointer, RunFiles, Validation
+    from repose_tf.training.guard import NonFiniteGuard
+    from repose_tf.training.initialise import compile_model, restore, warm_start
+    from repose_tf.training.precision import has_gpu, resolve_precision
+    from repose_tf.training.strategy import configure_cpu_devices, is_chief, make_strategy, strategy_scope
+
+    cv2.setNumThreads(1)  # the input pipeline parallelises across samples; OpenCV threads only contend
+    c = config
+    specs = train_data.parse_datasets(c.dataset, c.data_dir)
+    if keras.backend.backend() == "tensorflow":
+        configure_cpu_devices(c.cpu_devices)  # before any TensorFlow op runs
+    precision = resolve_precision(
+        c.mixed_precision, cpu=cpu_info(), jit_compile=c.jit_compile, has_gpu=has_gpu()
+    )  # refused combinations end here, before anything is written, built or traced
+    out = Path(c.model_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    files = RunFiles(out)
+    remove_stale_temps(out)  # left by a process killed while writing; never a real checkpoint
+    resuming = resume and files.checkpoint.exists()
+    if resume and not resuming:
+        print(f"--resume: no checkpoint in {out}, starting from scratch")
+    if resuming:
+        for note in check_resume(TrainConfig.read(out), c, allow_change=allow_config_change):
+            print(note)
+    print(f"precision: {precision.policy} ({precision.reason})")
+    if c.total_steps != c.steps:
+        print(
+            f"note: --steps {c.steps} rounded up to {c.total_steps}, "
+            f"a multiple of checkpoint_every={c.checkpoint_every}"
+        )
+    try:
+        cfg = get_preset(c.preset, **c.preset_overrides)
+    except ValueError as e:
+        raise TrainingError(str(e)) from None
+
+    keras.utils.set_random_seed(c.seed)
+    keras.mixed_precision.set_global_policy(precision.policy)
+    train_ds = train_data.training_set(specs, cfg.keypoint_set, c.seed, c.max_samples)
+    transform = SampleTransform(cfg.input_size, cfg.keypoint_set, train=c.augment, sigma=cfg.sigma)
+    val_name = c.val_dataset or specs[0].name
+    val_dir = next((s.data_dir for s in specs if s.name == val_name), c.data_dir[0] if c.data_dir else None)
+    val = train_data.validation_set(val_name, val_dir, c.val_split)
+
+    strategy = make_strategy(c.strategy)
+    schedule = {"total_steps": c.total_steps, "learning_rate": c.learning_rate, "lr_schedule": c.lr_schedule}
+    with strategy_scope(strategy):
+        if resuming:
+            model, step = restore(files.checkpoint, **schedule)
+        else:
+            from repose_tf.model import RePose
+
+            model, step = RePose(cfg), 0  # random init: the run starts from scratch (or --init_weights)
+            compile_model(model, jit_compile=c.jit_compile, **schedule)
+    chief = is_chief()
+    if chief:
+        c.write(out, precision={"policy": precision.policy, "reason": precision.reason})
+    if c.init_weights and step == 0:
+        copied, fresh = warm_start(model, c.init_weights)
+        print(
+            f"initialised {copied} layers from {c.init_weights}"
+            + (f"; {len(fresh)} not in it keep their fresh initialisation" if fresh else "")
+        )
+    total = c.total_steps
+    if step >= total:
+        print(f"checkpoint {files.checkpoint} is already at step {step} >= {total}; nothing to train")
+    names = list(model.output)
+    stream = train_data.make_train_data(
+        train_ds,
+        transform,
+        batch_size=c.batch_size,
+        seed=c.seed,
+        start_step=step,
+        output_names=names,
+        workers=c.workers,
+    )
+    print(
+        f"training {c.preset} ({model.count_params() / 1e6:.2f}M params) on "
+        f"{' + '.join(f'{s.name}({s.weight:g})' for s in specs)}: {len(train_ds)} samples, "
+        f"batch {c.batch_size}, "
+        f"steps {step}->{total}, Adam lr {c.learning_rate:g} ({c.lr_schedule}), "
+        f"backend {keras.backend.backend()}, policy {keras.mixed_precision.global_policy().name}"
+        f"{', strategy ' + c.strategy if c.strategy != 'default' else ''}\n  outputs -> {out.resolve()}"
+    )
+    state = files.read_state() if resume else {"history": []}
+    guard = NonFiniteGuard()
+    checkpointer = Checkpointer(
+        files=files,
+        state=state,
+        batch_size=c.batch_size,
+        total_steps=total,
+        validation=Validation(val[0], val[1], c.val_limit) if val else None,
+        chief=chief,
+        extra={"datasets": [s.to_dict() for s in specs]},
+    )
+    callbacks = [guard, checkpointer]
+    chunk = c.checkpoint_every
+    if keras.backend.backend() == "tensorflow" and chief:
+        callbacks.append(
+            keras.callbacks.TensorBoard(log_dir=str(out / "logs"), update_freq=max(1, chunk // 10))
+        )
+    callbacks.append(keras.callbacks.CSVLogger(str(out / "log.csv"), append=True))
+    t0 = time.time()
+    if step < total:
+        model.fit(
+            stream,
+            epochs=total // chunk,
+            initial_epoch=step // chunk,
+            steps_per_epoch=chunk,
+            callbacks=callbacks,
+            verbose=verbose,
+        )
+    if guard.bad_step is not None:
+        raise NonFiniteLoss(
+            f"loss became {guard.bad_value} at step {guard.bad_step}; stopped. The last good checkpoint is "
+            f"{files.checkpoint} (step {state.get('step', 0)}). "
+            "Lower --learning_rate or check the data, then --resume."
+        )
+    final = finish(model, files, state, c, val=val, chief=chief, specs=specs, seconds=time.time() - t0)
+    if hasattr(train_ds, "report"):
+        summary = train_ds.report.summary()
+        if summary:
+            print(summary)
+    return final
+
+
+def finish(
+    model, files, state: dict, config: TrainConfig, *, val, chief: bool, specs, seconds: float
+) -> dict:
+    """Save the final float32 inference model (.keras + .weights.h5 + config) and evaluate it."""
+    import json
+
+    from repose_tf.model import RePose, copy_weights_by_name
+    from repose_tf.training.precision import float32_policy
+
+    out = files.model_dir
+    result = {
+        "model_dir": str(out),
+        "step": int(model.optimizer.iterations.numpy()),
+        "train_seconds": seconds,
+    }
+    with float32_policy():  # mixed precision stays in training: the shipped model computes in float32
+        inf = copy_weights_by_name(model, RePose(model.repose_config, inference=True))
+    if chief:
+        atomic_save(inf, out / "model.keras")
+        atomic_save(inf, out / "model.weights.h5")
+        meta = {
+            "config": model.repose_config.to_dict(),
+            "preset_name": config.preset,
+            "step": result["step"],
+            "datasets": [s.to_dict() for s in specs],
+        }
+        atomic_write_text(out / "model.config.json", json.dumps(meta, indent=2))
+    if val is not None:
+        from repose_tf import metrics
+        from repose_tf.evaluate import predict_dataset, score
+        from repose_tf.runtime import Predictor
+
+        name, ds = val
+        ps = predict_dataset(
+            Predictor.from_model(inf, batch_size=32), ds, limit=config.eval_limit, progress=False
+        )
+        res = score(ps, name)
+        result["val"] = res.to_dict()
+        print(f"\nheld-out evaluation on {len(ps.ids)} {name} images ({res.metric}):")
+        print(metrics.format_markdown_table({config.preset: res}, digits=2))
+        if chief:
+            state["final_val"] = res.to_dict()
+            files.write_state(state)
+    print(
+        f"done: {out / 'model.keras'} (inference model), {out / 'model.weights.h5'} + model.config.json, "
+        f"checkpoint {files.checkpoint}, log {out / 'log.csv'}"
+        + (f", TensorBoard logs {out / 'logs'}" if (out / "logs").exists() else "")
+    )
+    return result
+
+
+__all__ = ["finish", "train"]

@@ -1,0 +1,83 @@
+"""How a run's model starts: fresh from its preset, restored from a checkpoint, or warm-started."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from repose_tf.training.errors import TrainingError
+
+_DYNAMICS = ("sigma", "bn_momentum", "extra")  # config fields that do not change the weights' shapes
+
+
+def compile_model(
+    model, *, total_steps: int, learning_rate: float, lr_schedule: str, jit_compile: bool
+) -> None:
+    """Adam with the run's schedule and the partial MSE on every supervised stack."""
+    import keras
+
+    from repose_tf.losses import PartialMSE
+    from repose_tf.training.schedules import lr_schedule as make_schedule
+
+    model.compile(
+        optimizer=keras.optimizers.Adam(make_schedule(total_steps, learning_rate, lr_schedule)),
+        loss={n: PartialMSE() for n in model.output},
+        jit_compile=jit_compile,
+    )
+
+
+def restore(ckpt: Path, *, total_steps: int, learning_rate: float, lr_schedule: str):
+    """``(model, step)`` from a training checkpoint, optimizer state included.
+
+    The learning-rate schedule is set from the run's (checked) config, so an allowed change of
+    ``learning_rate``, ``lr_schedule`` or ``steps`` takes effect; unchanged, it is the same schedule.
+    """
+    import keras
+
+    from repose_tf.training.schedules import lr_schedule as make_schedule
+
+    try:
+        model = keras.saving.load_model(ckpt)
+    except Exception as e:  # a truncated file cannot happen (atomic writes), but say what failed
+        raise TrainingError(f"could not load checkpoint {ckpt}: {e}") from e
+    schedule = make_schedule(total_steps, learning_rate, lr_schedule)
+    opt = model.optimizer
+    try:
+        opt.learning_rate = schedule  # assigns a constant, or replaces the schedule
+    except TypeError:  # Keras cannot turn a scheduled optimizer back into a constant one
+        raise TrainingError(
+            f"--resume: {ckpt} was trained with a learning-rate schedule; it cannot resume as constant"
+        ) from None
+    return model, int(opt.iterations.numpy())
+
+
+def warm_start(model, path: str | Path) -> tuple[int, list[str]]:
+    """Copy weights from the model file ``path`` into ``model`` by layer name.
+
+    The source may be the inference form (no auxiliary heads): layers it lacks keep their fresh
+    initialisation and are returned by name. A different architecture is a :class:`TrainingError`.
+    """
+    from repose_tf.runtime import ModelLoadError, load_repose
+
+    try:
+        src = load_repose(path)
+    except (ModelLoadError, FileNotFoundError) as e:
+        raise TrainingError(f"--init_weights: {e}") from None
+    mine = {k: v for k, v in model.repose_config.to_dict().items() if k not in _DYNAMICS}
+    theirs = {k: v for k, v in src.repose_config.to_dict().items() if k not in _DYNAMICS}
+    if mine != theirs:
+        diff = {k: (theirs.get(k), v) for k, v in mine.items() if theirs.get(k) != v}
+        raise TrainingError(f"--init_weights {path}: a different architecture (theirs, ours): {diff}")
+    source = {layer.name: layer for layer in src.layers}
+    copied, fresh = 0, []
+    for layer in model.layers:
+        if not layer.weights:
+            continue
+        if layer.name in source:
+            layer.set_weights(source[layer.name].get_weights())
+            copied += 1
+        else:
+            fresh.append(layer.name)
+    return copied, fresh
+
+
+__all__ = ["compile_model", "restore", "warm_start"]

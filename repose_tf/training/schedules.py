@@ -1,0 +1,29 @@
+"""Learning-rate schedules over a run of ``total_steps``."""
+
+from __future__ import annotations
+
+from repose_tf.training.errors import TrainingError
+
+LR_SCHEDULES = ("paper", "cosine", "constant")
+
+
+def lr_schedule(total_steps: int, lr: float, kind: str = "paper"):
+    """A Keras learning-rate schedule (or a float for ``constant``).
+
+    ``paper``: 1e-3, x0.5 at 1M and 1e-6 at 1.3M of 2M steps, scaled to the run length (the last
+    35% barely moves the weights: right for the paper's 2M steps, wasteful for short runs);
+    ``cosine``: cosine decay to 1% of ``lr``; ``constant``.
+    """
+    import keras
+
+    if kind == "constant":
+        return lr
+    if kind == "cosine":
+        return keras.optimizers.schedules.CosineDecay(lr, max(1, total_steps), alpha=0.01)
+    if kind != "paper":
+        raise TrainingError(f"unknown lr schedule {kind!r} ({', '.join(LR_SCHEDULES)})")
+    b1, b2 = max(1, int(0.5 * total_steps)), max(2, int(0.65 * total_steps))
+    return keras.optimizers.schedules.PiecewiseConstantDecay([b1, b2], [lr, lr * 0.5, 1e-6])
+
+
+__all__ = ["LR_SCHEDULES", "lr_schedule"]
