@@ -4,8 +4,8 @@
 // camera=on|off, score=<threshold>.
 import { isWebGPUSupported, loadAndCompile, loadLiteRt, Tensor } from '@litertjs/core';
 import {
-  TrackingCrop, decodeHeatmaps, defaultWindow, fromOutputTensor, inputToSource, letterbox,
-  parseSidecar, resizeWindow, toInputTensor,
+  TrackingCrop, cropWindow, decodeHeatmaps, defaultWindow, fromOutputTensor, inputToSource, letterbox,
+  parseSidecar, toInputTensor,
 } from './pose.js';
 import { fixBatchToOne } from './tflite.js';
 
@@ -152,7 +152,7 @@ async function infer(pixels) {
 async function runFrame(image, win, mode) {
   const sc = compiled.sc;
   const n = sc.inputSize;
-  const pixels = resizeWindow(image, win, n);
+  const pixels = cropWindow(image, win, n);
   const { heatmaps, ms } = await infer(pixels);
   const [, h, w, k] = sc.output.shape;
   const kp = decodeHeatmaps(heatmaps, h, w, k, sc.stride);

@@ -1,8 +1,12 @@
 // Pure pose logic of the web demo (no DOM, no runtime): sidecar reading, the square window
-// resize, input quantisation, heatmap decoding and the tracking crop. It mirrors the Python
-// pipeline (repose_tf/codec.py, repose_tf/export/sidecar.py) and the Kotlin core
-// (android_demo/core: Preprocess.kt, Heatmaps.kt, TrackingCrop.kt) rule for rule; node --test runs
-// web_demo/test/pose.test.mjs on it.
+// crop, input quantisation, heatmap decoding and the tracking crop. It mirrors the Python
+// pipeline (repose_tf/codec.py, repose_tf/data prepare_image, repose_tf/export/sidecar.py) and the
+// Kotlin core (android_demo/core: Heatmaps.kt, TrackingCrop.kt) rule for rule. The crop is
+// OpenCV's warpAffine bit for bit (warp.js), not the Kotlin SquareResizer's double-precision
+// bilinear: the Python side is the reference and int8 argmaxes move on one grey level.
+// node --test runs web_demo/test/*.test.mjs on it.
+
+import { warpAffineRGBA } from './warp.js';
 
 export const SIDECAR_FORMAT = 'repose-tflite-sidecar/1';
 
@@ -103,7 +107,8 @@ export function parseSidecar(sc) {
 /**
  * A square window of the source image: model-input pixel u samples source
  * x = x0 + (u + 0.5) * side / size - 0.5 (pixel centres at integers, as repose_tf.codec).
- * pad: samples outside the image become 0 (letterbox / tracking); otherwise clamped.
+ * pad: the window may reach past the frame (letterbox / tracking). Either way samples outside
+ * the frame read 0, as OpenCV's constant border in repose_tf.data.prepare_image.
  */
 export function centerSquare(width, height) {
   const side = Math.min(width, height);
@@ -126,63 +131,26 @@ export function inputToSource(win, size, u, v) {
   return [win.x0 + (u + 0.5) * s - 0.5, win.y0 + (v + 0.5) * s - 0.5];
 }
 
-function axis(origin, side, extent, size, clampOnly) {
-  const i0 = new Int32Array(size);
-  const i1 = new Int32Array(size);
-  const f = new Float64Array(size);
-  const inside = new Uint8Array(size);
-  const scale = side / size;
-  for (let u = 0; u < size; u++) {
-    const s = origin + (u + 0.5) * scale - 0.5;
-    inside[u] = clampOnly || (s >= -0.5 && s <= extent - 0.5) ? 1 : 0;
-    const c = Math.min(Math.max(s, 0), extent - 1);
-    const a = Math.floor(c);
-    i0[u] = a;
-    i1[u] = Math.min(a + 1, extent - 1);
-    f[u] = c - a;
-  }
-  return { i0, i1, f, inside };
+/**
+ * The window's affine (source -> model input, row-major 2x3), computed in double exactly as
+ * repose_tf.data.crop_affine(centre, side, size) with centre = (x0, y0) + (side - 1) / 2; for the
+ * letterbox window that centre is whole_image_box's ((w - 1) / 2, (h - 1) / 2) exactly.
+ */
+export function windowAffine(win, size) {
+  const k = size / win.side;
+  const half = (size - 1) / 2;
+  const cx = win.x0 + (win.side - 1) / 2;
+  const cy = win.y0 + (win.side - 1) / 2;
+  return [k, -0, half - k * cx, 0, k, half - k * cy];
 }
 
 /**
- * Bilinear resize of the window of an RGBA image (ImageData-like {data, width, height}) to a
- * size x size x 3 Float32Array of RGB 0..255 (NHWC), exactly as the Kotlin SquareResizer:
- * value = (1 - fy) * ((1 - fx) * p00 + fx * p01) + fy * ((1 - fx) * p10 + fx * p11) in double,
- * stored as float32; with pad, samples outside [-0.5, extent - 0.5] are 0.
+ * The window of an RGBA image (ImageData-like {data, width, height}) as the model's
+ * size x size x 3 Float32Array of RGB 0..255 (NHWC): bit for bit the crop prepare_image makes
+ * with cv2.warpAffine (see warp.js).
  */
-export function resizeWindow(img, win, size, out = null) {
-  const dst = out || new Float32Array(size * size * 3);
-  const ax = axis(win.x0, win.side, img.width, size, !win.pad);
-  const ay = axis(win.y0, win.side, img.height, size, !win.pad);
-  const d = img.data;
-  const w = img.width;
-  let o = 0;
-  for (let v = 0; v < size; v++) {
-    const r0 = ay.i0[v] * w;
-    const r1 = ay.i1[v] * w;
-    const wy = ay.f[v];
-    for (let u = 0; u < size; u++) {
-      if (!ax.inside[u] || !ay.inside[v]) {
-        dst[o] = 0;
-        dst[o + 1] = 0;
-        dst[o + 2] = 0;
-        o += 3;
-        continue;
-      }
-      const wx = ax.f[u];
-      const i00 = (r0 + ax.i0[u]) * 4;
-      const i01 = (r0 + ax.i1[u]) * 4;
-      const i10 = (r1 + ax.i0[u]) * 4;
-      const i11 = (r1 + ax.i1[u]) * 4;
-      for (let c = 0; c < 3; c++) {
-        const top = (1 - wx) * d[i00 + c] + wx * d[i01 + c];
-        const bottom = (1 - wx) * d[i10 + c] + wx * d[i11 + c];
-        dst[o + c] = (1 - wy) * top + wy * bottom;
-      }
-      o += 3;
-    }
-  }
-  return dst;
+export function cropWindow(img, win, size, out = null) {
+  return warpAffineRGBA(img, windowAffine(win, size), size, size, out);
 }
 
 // ------------------------------------------------------------------------- tensor (de)quantisation

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 
 import {
   SidecarError, TRACKING_DEFAULTS, TrackingCrop, centerSquare, decodeHeatmaps, fromOutputTensor, inputToSource,
-  letterbox, parseSidecar, resizeWindow, toInputTensor,
+  cropWindow, letterbox, parseSidecar, toInputTensor,
 } from '../src/pose.js';
 import { fixBatchToOne } from '../src/tflite.js';
 
@@ -51,17 +51,17 @@ test('decoding: first maximum, quarter-pixel step toward the higher neighbour, n
   assert.ok(Math.abs(kp.score[1] - 0.9) < 1e-6);
 });
 
-test('resize: half-pixel bilinear of the window, clamped or padded', () => {
+test('crop: half-pixel bilinear of the window, 0 outside the frame', () => {
   const w = 4;
   const h = 2;
   const data = new Uint8ClampedArray(w * h * 4);
   for (let i = 0; i < w * h; i++) data.set([i * 10, 100, 200 - i * 10, 255], i * 4);
   const img = { data, width: w, height: h };
-  const same = resizeWindow(img, { x0: 0, y0: 0, side: 2, pad: false }, 2);
+  const same = cropWindow(img, { x0: 0, y0: 0, side: 2, pad: false }, 2);
   assert.deepEqual(Array.from(same.subarray(0, 3)), [0, 100, 200]); // identity at scale 1
-  const half = resizeWindow(img, centerSquare(w, h), 1); // 2x2 -> 1: the mean of pixels 1, 2, 5, 6
+  const half = cropWindow(img, centerSquare(w, h), 1); // 2x2 -> 1: the mean of pixels 1, 2, 5, 6
   assert.ok(Math.abs(half[0] - (10 + 20 + 50 + 60) / 4) < 1e-4);
-  const lb = resizeWindow(img, letterbox(w, h), 4); // rows -1 and 2 of the square are padding
+  const lb = cropWindow(img, letterbox(w, h), 4); // rows -1 and 2 of the square are padding
   assert.deepEqual(Array.from(lb.subarray(0, 3)), [0, 0, 0]);
   assert.ok(lb[4 * 3 + 1] === 100);
   const [sx, sy] = inputToSource({ x0: 10, y0: 20, side: 64, pad: true }, 128, 63.5, 0);
