@@ -58,6 +58,7 @@ def test_auto_precision_on_each_machine_kind(intel_amx, amd_zen4, amd_avx2):
     p = resolve_precision("auto", cpu=intel_amx, jit_compile=True)
     assert p.policy == "float32" and "jit_compile" in p.reason
     assert resolve_precision("auto", cpu=intel_amx, has_gpu=True).policy == "float32"
+    assert resolve_precision("auto", cpu=intel_amx, backend="jax").policy == "float32"
 
 
 def test_explicit_precisions_and_refused_combinations(intel_amx, amd_avx2):

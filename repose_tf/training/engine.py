@@ -38,7 +38,11 @@ def train(
     if keras.backend.backend() == "tensorflow":
         configure_cpu_devices(c.cpu_devices)  # before any TensorFlow op runs
     precision = resolve_precision(
-        c.mixed_precision, cpu=cpu_info(), jit_compile=c.jit_compile, has_gpu=has_gpu()
+        c.mixed_precision,
+        cpu=cpu_info(),
+        jit_compile=c.jit_compile,
+        has_gpu=has_gpu(),
+        backend=keras.backend.backend(),
     )  # refused combinations end here, before anything is written, built or traced
     out = Path(c.model_dir)
     out.mkdir(parents=True, exist_ok=True)

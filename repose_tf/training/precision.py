@@ -34,7 +34,12 @@ class Precision:
 
 
 def resolve_precision(
-    requested: str, *, cpu: CpuInfo, jit_compile: bool = False, has_gpu: bool = False
+    requested: str,
+    *,
+    cpu: CpuInfo,
+    jit_compile: bool = False,
+    has_gpu: bool = False,
+    backend: str = "tensorflow",
 ) -> Precision:
     """Decide the policy for ``--mixed_precision requested`` on this machine.
 
@@ -51,6 +56,8 @@ def resolve_precision(
             return Precision(
                 "float32", "auto: a GPU is visible; pass --mixed_precision float16/bfloat16 for it"
             )
+        if backend != "tensorflow":  # XLA on CPU gains nothing from bfloat16 (1.49 vs 1.54 samples/s)
+            return Precision("float32", f"auto: the {backend} backend on a CPU is no faster in bfloat16")
         if not cpu.native_bf16:
             return Precision(
                 "float32",
