@@ -91,6 +91,12 @@ def test_mixed_precision_tiny_forward_train_step_save_load(mixed_policy, tmp_pat
         assert {layer.dtype_policy.name for layer in loaded.layers} == {"float32"}
         for a, b in zip(loaded.get_weights(), model.get_weights(), strict=True):
             np.testing.assert_array_equal(a, b)
+    from repose_tf.export.tflite import load_inference_model
+
+    for source in (model, ckpt):  # what every TFLite/ONNX export converts
+        exported, _ = load_inference_model(source)
+        assert exported.inference and {layer.dtype_policy.name for layer in exported.layers} == {"float32"}
+    assert keras.mixed_precision.global_policy().name == mixed_policy  # restored after the export
     keras.mixed_precision.set_global_policy("float32")
     ref = _float32_copy(model)(x, training=False)["heatmaps"]
     got = load_repose(ckpt).inference_model()(x, training=False)

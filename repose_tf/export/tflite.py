@@ -13,11 +13,14 @@ Modes (``quantize``):
   (``float``: QUANTIZE/DEQUANTIZE at the ends; ``uint8`` / ``int8``: integer I/O).
 
 The inference form (final heatmaps only) is converted with ``TFLiteConverter.from_keras_model``
-(SPEC 7: ``from_concrete_functions`` produced models that fail at run time; a silent fallback to
+(docs/architecture.md, "Toolchain facts":
+``from_concrete_functions`` produced models that fail at run time; a silent fallback to
 the frozen-graph path is detected and refused) with TFLite builtin ops only; the converted
 flatbuffer is inspected and any custom / Flex op fails the export. The output is written to a
 temp file in the target directory and moved into place at the end, the JSON sidecar
-(:mod:`repose_tf.export.sidecar`) beside it.
+(:mod:`repose_tf.export.sidecar`) beside it. This module converts; the int8 calibration crops
+come from :mod:`repose_tf.export.calibration` and the op / XNNPACK inspection from
+:mod:`repose_tf.export.inspection` (their names stay importable from here).
 """
 
 from __future__ import annotations
@@ -26,7 +29,6 @@ import contextlib
 import io as _io
 import os
 import time
-from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -34,6 +36,18 @@ from typing import Any
 import numpy as np
 
 from repose_tf.export import ExportError, atomic_output
+
+# Calibration data and inspection live in their own modules; their names stay importable here.
+from repose_tf.export.calibration import (  # noqa: F401
+    CALIBRATION_DATASETS,
+    DEFAULT_NUM_CALIBRATION,
+    IMAGE_EXTENSIONS,
+    CalibrationError,
+    _spread,
+    calibration_images,
+    default_calibration_dir,
+)
+from repose_tf.export.inspection import DelegateCoverage, OpReport, inspect_tflite, xnnpack_coverage
 
 __all__ = [
     "DEFAULT_MODEL",
@@ -60,9 +74,6 @@ __all__ = [
 
 QUANTIZE_MODES = ("none", "float16", "dynamic", "int8")
 IO_TYPES = ("float", "uint8", "int8")
-DEFAULT_NUM_CALIBRATION = 200
-IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff")
-CALIBRATION_DATASETS = ("auto", "images", "lspet", "lsp", "mpii", "coco")
 
 
 #: What the CLIs export when --model is omitted (relative to the repository root).
@@ -79,17 +90,6 @@ def default_model_path() -> Path:
         f"no --model given and the default {DEFAULT_MODEL} does not exist; train one "
         "(python -m repose_tf.train ...) or pass --model PATH.keras"
     )
-
-
-def default_calibration_dir() -> Path | None:
-    """LSPET beside the repository (``../shared/data/lspet``) when present."""
-    from repose_tf.export.verify import default_lspet_dir
-
-    return default_lspet_dir()
-
-
-class CalibrationError(ExportError):
-    """The int8 calibration data is missing, empty or unreadable."""
 
 
 def check_modes(quantize: str, io: str = "float") -> None:
@@ -110,13 +110,17 @@ def check_modes(quantize: str, io: str = "float") -> None:
 def load_inference_model(model_or_path: Any, config: Any = None):
     """(inference-form RePose, source path or None) from a RePose model or a .keras/.weights.h5 path."""
     from repose_tf.model import RePose
-    from repose_tf.runtime import ModelLoadError, load_repose
+    from repose_tf.runtime import ModelLoadError, as_float32, load_repose
+    from repose_tf.training.precision import float32_policy
 
+    # an export computes in float32 whatever the model trained in (docs/architecture.md, "Training runs")
     if isinstance(model_or_path, RePose):
-        return model_or_path.inference_model(), None
+        with float32_policy():
+            return as_float32(model_or_path).inference_model(), None
     if isinstance(model_or_path, (str, os.PathLike)):
         try:
-            return load_repose(model_or_path, config=config).inference_model(), Path(model_or_path)
+            with float32_policy():
+                return load_repose(model_or_path, config=config).inference_model(), Path(model_or_path)
         except ModelLoadError as e:
             raise ExportError(str(e)) from None
     raise ExportError(f"expected a RePose model or a model path, got {type(model_or_path).__name__}")
@@ -138,233 +142,6 @@ def model_metadata(model) -> dict:
         "sigma": float(cfg.target_sigma),
         "config": cfg.to_dict(),
     }
-
-
-# --------------------------------------------------------------------------------------------
-# Calibration data: real images through the evaluation crop
-# --------------------------------------------------------------------------------------------
-def _detect_dataset(root: Path) -> str:
-    if (root / "joints.mat").is_file():
-        return "lspet_or_lsp"
-    if (root / "annot").is_dir():
-        return "mpii"
-    if (root / "annotations").is_dir():
-        return "coco"
-    return "images"
-
-
-def _spread(n_total: int, n: int, seed: int) -> np.ndarray:
-    if n >= n_total:
-        return np.arange(n_total)
-    return np.sort(np.random.default_rng(seed).choice(n_total, size=n, replace=False))
-
-
-def _dataset_crops(name, root, split, n, input_size, keypoint_set, seed) -> tuple[np.ndarray, dict]:
-    from repose_tf.data import SampleTransform, get_dataset, load_batch
-
-    ds = get_dataset(name, root, split, keypoint_set)
-    if len(ds) == 0:
-        raise CalibrationError(f"calibration dataset {name} in {root} ({split}) has no samples")
-    idx = _spread(len(ds), n, seed)
-    t = SampleTransform(input_size, ds.keypoint_set, train=False)
-    batch = load_batch(ds, t, idx, keys=("image",), on_error="skip")
-    info = {"source": str(root), "dataset": name, "split": split, "crop": "annotated-joint box (eval crop)"}
-    return batch["image"], info
-
-
-def _image_dir_crops(root: Path, n, input_size, seed) -> tuple[np.ndarray, dict]:
-    from repose_tf.data import DataError, prepare_image, read_image
-
-    files = sorted(p for p in root.rglob("*") if p.suffix.lower() in IMAGE_EXTENSIONS and p.is_file())
-    if not files:
-        raise CalibrationError(
-            f"calibration dir {root} has no images (looked for {', '.join(IMAGE_EXTENSIONS)}, recursively)"
-        )
-    order = [files[i] for i in np.random.default_rng(seed).permutation(len(files))]
-    crops, bad = [], []
-    for p in order:
-        if len(crops) >= n:
-            break
-        try:
-            img, _ = read_image(str(p))
-        except (DataError, OSError, ValueError) as e:
-            bad.append(f"{p.name}: {e}")
-            continue
-        crops.append(prepare_image(img, input_size)[0])
-    if not crops:
-        raise CalibrationError(
-            f"none of the {len(files)} images in {root} could be read (first error: {bad[0] if bad else '?'})"
-        )
-    info = {"source": str(root), "dataset": "images", "crop": "whole image, centred square (prepare_image)"}
-    if bad:
-        info["unreadable"] = len(bad)
-    return np.stack(crops), info
-
-
-def calibration_images(
-    source: Any,
-    num: int = DEFAULT_NUM_CALIBRATION,
-    input_size: int = 128,
-    keypoint_set: str = "lsp14",
-    *,
-    dataset: str = "auto",
-    split: str = "train",
-    seed: int = 0,
-) -> tuple[np.ndarray, dict]:
-    """(N, n, n, 3) float32 RGB 0..255 crops for int8 calibration, and a description.
-
-    ``source``: an array of crops; a directory (``dataset="auto"`` detects LSPET/LSP
-    ``joints.mat``, MPII ``annot/``, COCO ``annotations/``, else a plain image dir); or a tuple
-    ``(dataset_name, data_dir[, split])``. Dataset samples get THE evaluation crop (the box of
-    the annotated joints, no augmentation); a plain image dir gets whole-image centred crops.
-    ``num`` samples are drawn without replacement with ``seed`` (all of them if fewer).
-    """
-    if num < 1:
-        raise CalibrationError(f"num_calibration must be >= 1, got {num}")
-    if isinstance(source, np.ndarray):
-        x = np.asarray(source, np.float32)
-        if x.ndim != 4 or x.shape[1:] != (input_size, input_size, 3) or len(x) == 0:
-            raise CalibrationError(
-                f"calibration array must be (N, {input_size}, {input_size}, 3), got {x.shape}"
-            )
-        return x[:num], {"source": "array", "dataset": "array", "crop": "given"}
-    if isinstance(source, (tuple, list)):
-        dataset, source, *rest = source
-        split = rest[0] if rest else split
-    if source is None:
-        raise CalibrationError("int8 export needs calibration data: a directory of images or a dataset dir")
-    if dataset not in CALIBRATION_DATASETS:
-        raise CalibrationError(
-            f"unknown calibration dataset {dataset!r}; choose one of {CALIBRATION_DATASETS}"
-        )
-    root = Path(source)
-    if not root.exists():
-        raise CalibrationError(f"calibration dir not found: {root}")
-    if not root.is_dir():
-        raise CalibrationError(f"calibration source {root} is not a directory")
-    kind = _detect_dataset(root) if dataset == "auto" else dataset
-    from repose_tf.data import DataError
-
-    try:
-        if kind == "images":
-            x, info = _image_dir_crops(root, num, input_size, seed)
-        elif kind == "lspet_or_lsp":
-            try:
-                x, info = _dataset_crops("lspet", root, split, num, input_size, keypoint_set, seed)
-            except (DataError, ValueError):
-                x, info = _dataset_crops("lsp", root, split, num, input_size, keypoint_set, seed)
-        else:
-            x, info = _dataset_crops(kind, root, split, num, input_size, keypoint_set, seed)
-    except CalibrationError:
-        raise
-    except (DataError, ValueError, OSError) as e:
-        raise CalibrationError(f"cannot read calibration data from {root}: {e}") from None
-    info["num_images"] = int(len(x))
-    return x, info
-
-
-# --------------------------------------------------------------------------------------------
-# Inspection: op histogram, custom/Flex ops, XNNPACK coverage
-# --------------------------------------------------------------------------------------------
-@dataclass
-class OpReport:
-    histogram: dict[str, int]
-    total: int
-    custom_ops: list[str]  # custom op codes (Flex ops are custom ops named Flex*)
-    float_ops: int  # ops producing a float32 tensor
-    subgraphs: int
-
-    @property
-    def builtin_only(self) -> bool:
-        return not self.custom_ops
-
-
-def inspect_tflite(model: str | os.PathLike | bytes) -> OpReport:
-    """Read the flatbuffer: op histogram over all subgraphs, custom ops, float-output op count."""
-    from ai_edge_litert import schema_py_generated as schema
-
-    buf = model if isinstance(model, (bytes, bytearray)) else Path(model).read_bytes()
-    try:
-        m = schema.Model.GetRootAs(buf, 0)
-        names = {v: k for k, v in vars(schema.BuiltinOperator).items() if not k.startswith("_")}
-        codes = []
-        for i in range(m.OperatorCodesLength()):
-            oc = m.OperatorCodes(i)
-            code = max(int(oc.BuiltinCode()), int(oc.DeprecatedBuiltinCode()))
-            custom = oc.CustomCode()
-            if code == schema.BuiltinOperator.CUSTOM or custom:
-                codes.append(("custom", (custom or b"?").decode()))
-            else:
-                codes.append(("builtin", names.get(code, f"BUILTIN_{code}")))
-        hist: Counter = Counter()
-        custom_ops: list[str] = []
-        float_ops = 0
-        for s in range(m.SubgraphsLength()):
-            g = m.Subgraphs(s)
-            for j in range(g.OperatorsLength()):
-                op = g.Operators(j)
-                kind, name = codes[op.OpcodeIndex()]
-                hist[name] += 1
-                if kind == "custom":
-                    custom_ops.append(name)
-                outs = [op.Outputs(k) for k in range(op.OutputsLength())]
-                if any(t >= 0 and g.Tensors(t).Type() == schema.TensorType.FLOAT32 for t in outs):
-                    float_ops += 1
-    except Exception as e:  # noqa: BLE001 - a corrupt flatbuffer raises anything
-        raise ExportError(f"cannot parse the TFLite flatbuffer: {e}") from None
-    return OpReport(
-        dict(hist.most_common()), sum(hist.values()), sorted(set(custom_ops)), float_ops, m.SubgraphsLength()
-    )
-
-
-@dataclass
-class DelegateCoverage:
-    """How many of the model's ops LiteRT's default XNNPACK delegate took.
-
-    Method (exact for the main subgraph, not an op-list guess): the interpreter is built with
-    the default resolver (XNNPACK applied at ``allocate_tensors``); the delegate's partitions
-    appear as extra ``DELEGATE`` nodes. An op stayed on the builtin kernels iff its output is
-    consumed -- directly or through other non-delegated ops -- by a partition or the model
-    output without being a partition output itself, so walking back from the partitions'
-    inputs and the model outputs through tensors no partition produces finds exactly them.
-    """
-
-    total: int
-    delegated: int
-    partitions: int
-    undelegated: dict[str, int] = field(default_factory=dict)
-    method: str = "interpreter node table after XNNPACK delegation (DELEGATE partitions)"
-
-    @property
-    def fraction(self) -> float:
-        return self.delegated / self.total if self.total else 0.0
-
-
-def xnnpack_coverage(model_path: str | os.PathLike, num_threads: int = 1) -> DelegateCoverage:
-    from ai_edge_litert.interpreter import Interpreter
-
-    it = Interpreter(model_path=str(model_path), num_threads=num_threads)
-    n = len(it._get_ops_details())
-    it.allocate_tensors()
-    after = it._get_ops_details()
-    orig, dels = after[:n], [o for o in after[n:] if o["op_name"] == "DELEGATE"]
-    produced_by_delegate = {int(t) for d in dels for t in d["outputs"]}
-    producer = {int(t): o["index"] for o in orig for t in o["outputs"]}
-    seeds = {int(t) for d in dels for t in d["inputs"]} | {int(d["index"]) for d in it.get_output_details()}
-    stack = [t for t in seeds if t not in produced_by_delegate and t in producer]
-    kept: set[int] = set()
-    while stack:
-        node = producer[stack.pop()]
-        if node in kept:
-            continue
-        kept.add(node)
-        stack.extend(
-            int(t)
-            for t in orig[node]["inputs"]
-            if int(t) >= 0 and int(t) not in produced_by_delegate and int(t) in producer
-        )
-    hist = Counter(orig[i]["op_name"] for i in kept)
-    return DelegateCoverage(n, n - len(kept), len(dels), dict(hist.most_common()))
 
 
 # --------------------------------------------------------------------------------------------
@@ -536,7 +313,7 @@ def convert_tflite(
     if not getattr(conv, "saved_model_dir", None):
         raise ExportError(
             "from_keras_model fell back to the frozen-graph path (SavedModel export failed); "
-            "that path produces models that fail at run time (SPEC 7), refusing"
+            "that path produces models that fail at run time (docs/architecture.md), refusing"
         )
     return buf
 

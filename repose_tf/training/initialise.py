@@ -33,6 +33,8 @@ def restore(ckpt: Path, *, total_steps: int, learning_rate: float, lr_schedule: 
     """
     import keras
 
+    import repose_tf.losses  # noqa: F401  (registers PartialMSE for load_model)
+    import repose_tf.model  # noqa: F401  (registers RePose and its layers)
     from repose_tf.training.schedules import lr_schedule as make_schedule
 
     try:
