@@ -12,16 +12,7 @@ from typing import Any
 import numpy as np
 
 from repose_tf.keypoints import LSP14
-from repose_tf.metrics.pck import (
-    _check_threshold,
-    _curve,
-    _mask,
-    _norm2,
-    _points,
-    _prepare,
-    _Prepared,
-    _score,
-)
+from repose_tf.metrics import pck as core
 from repose_tf.metrics.results import PCKCurve, PCKResult
 
 LSP14_NAMES: tuple[str, ...] = LSP14.names
@@ -37,9 +28,9 @@ LSP_LIMB_JOINTS: tuple[int, ...] = tuple(
 
 def lsp_torso_lengths(gt: Any) -> np.ndarray:
     """``||gt[l_shoulder] - gt[r_hip]||`` per image: the LSP PCK reference length."""
-    g = _points("gt", gt, k=14)
+    g = core._points("gt", gt, k=14)
     i, j = LSP_TORSO_JOINTS
-    return _norm2(g[:, i] - g[:, j])
+    return core._norm2(g[:, i] - g[:, j])
 
 
 def lsp_pck(
@@ -69,7 +60,7 @@ def lsp_pck(
         strict: ``<`` instead of ``<=`` (for contrast only; the published convention is ``<=``).
     """
     prep = _prepare_lsp(pred, gt, visible=visible, joints=joints, strict=strict)
-    return _score(prep, _check_threshold(threshold))
+    return core._score(prep, core._check_threshold(threshold))
 
 
 def lsp_pck_curve(
@@ -84,12 +75,12 @@ def lsp_pck_curve(
 ) -> PCKCurve:
     """LSP PCK at each threshold (default ``0:0.01:0.2`` as in ``eval_pck.m``)."""
     prep = _prepare_lsp(pred, gt, visible=visible, joints=joints, strict=strict)
-    return _curve(prep, np.linspace(0.0, 0.2, 21) if thresholds is None else thresholds, label)
+    return core._curve(prep, np.linspace(0.0, 0.2, 21) if thresholds is None else thresholds, label)
 
 
-def _prepare_lsp(pred: Any, gt: Any, *, visible: Any | None, joints: Any, strict: bool) -> _Prepared:
-    p = _points("pred", pred, k=14)
-    g = _points("gt", gt, k=14, n=p.shape[0])
+def _prepare_lsp(pred: Any, gt: Any, *, visible: Any | None, joints: Any, strict: bool) -> core._Prepared:
+    p = core._points("pred", pred, k=14)
+    g = core._points("gt", gt, k=14, n=p.shape[0])
     ref = lsp_torso_lengths(g)
     n = p.shape[0]
     skipped = 0
@@ -98,7 +89,7 @@ def _prepare_lsp(pred: Any, gt: Any, *, visible: Any | None, joints: Any, strict
     if visible is None:
         mask = np.ones((n, 14), dtype=bool)
     else:
-        mask = _mask("visible", visible, n, 14)
+        mask = core._mask("visible", visible, n, 14)
         i, j = LSP_TORSO_JOINTS
         torso_ok = mask[:, i] & mask[:, j]
         skipped = int(n - torso_ok.sum())
@@ -106,7 +97,7 @@ def _prepare_lsp(pred: Any, gt: Any, *, visible: Any | None, joints: Any, strict
         convention = "lspet_visible (visible joints only; images without both torso joints skipped)"
         if skipped:
             notes.append(f"{skipped} of {n} images skipped: l_shoulder or r_hip not visible")
-    return _prepare(
+    return core._prepare(
         p, g, ref, mask=mask, joints=joints, mean_joints=None, groups=LSP14_GROUPS,
         joint_names=LSP14_NAMES, strict=strict, mean="pooled", metric_prefix="PCK",
         convention=convention, num_skipped_images=skipped, notes=tuple(notes), arithmetic="matlab",

@@ -14,17 +14,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from repose_tf.keypoints import MPII16
-from repose_tf.metrics.pck import (
-    MeanMode,
-    _check_threshold,
-    _curve,
-    _mask,
-    _norm2,
-    _points,
-    _prepare,
-    _Prepared,
-    _score,
-)
+from repose_tf.metrics import pck as core
 from repose_tf.metrics.results import PCKCurve, PCKResult
 
 MPII16_NAMES: tuple[str, ...] = MPII16.names
@@ -45,7 +35,7 @@ SC_BIAS = 0.6
 HRNET_MEAN01_THRESHOLD = float(np.arange(0, 0.5 + 0.01, 0.01)[11])
 
 # Strict "<" or "<=", how Mean is formed, and which joints each column averages.
-_MPII_CONVENTIONS: dict[str, tuple[bool, MeanMode, dict[str, tuple[int, ...]]]] = {
+_MPII_CONVENTIONS: dict[str, tuple[bool, core.MeanMode, dict[str, tuple[int, ...]]]] = {
     "hrnet": (False, "pooled", MPII16_GROUPS),
     "tompson_bearpaw": (True, "joint_average", MPII16_GROUPS),
     "official_style": (False, "pooled", MPII16_GROUPS_OFFICIAL),
@@ -130,11 +120,11 @@ def mpii_pckh(
         pred, gt, missing, headboxes, convention=convention, pred_base=pred_base, gt_base=gt_base,
         strict=strict, head_segment_factor=head_segment_factor,
     )  # fmt: skip
-    result = _score(prep, _check_threshold(threshold))
+    result = core._score(prep, core._check_threshold(threshold))
     if base == "hrnet":
         extras = {
-            "Mean@0.1": _score(prep, HRNET_MEAN01_THRESHOLD).mean,
-            "Mean@0.1_true": _score(prep, 0.1).mean,
+            "Mean@0.1": core._score(prep, HRNET_MEAN01_THRESHOLD).mean,
+            "Mean@0.1_true": core._score(prep, 0.1).mean,
         }
         result = replace(result, extras=extras)
     return result
@@ -159,7 +149,7 @@ def mpii_pckh_curve(
         pred, gt, missing, headboxes, convention=convention, pred_base=pred_base, gt_base=gt_base,
         strict=strict, head_segment_factor=head_segment_factor,
     )  # fmt: skip
-    return _curve(prep, np.arange(0, 0.5 + 0.01, 0.01) if thresholds is None else thresholds, label)
+    return core._curve(prep, np.arange(0, 0.5 + 0.01, 0.01) if thresholds is None else thresholds, label)
 
 
 def _prepare_mpii(
@@ -173,7 +163,7 @@ def _prepare_mpii(
     gt_base: int,
     strict: bool | None,
     head_segment_factor: float,
-) -> tuple[_Prepared, str]:
+) -> tuple[core._Prepared, str]:
     name = _MPII_ALIASES.get(convention, convention)
     if name not in _MPII_CONVENTIONS:
         known = ", ".join([*_MPII_CONVENTIONS, *_MPII_ALIASES])
@@ -186,10 +176,10 @@ def _prepare_mpii(
         if base not in (0, 1):
             raise ValueError(f"{arg}: expected 0 or 1, got {base!r}")
 
-    p = _points("pred", pred, k=16)
+    p = core._points("pred", pred, k=16)
     n = p.shape[0]
-    g = _points("gt", gt, k=16, n=n)
-    miss = np.zeros((n, 16), dtype=bool) if missing is None else _mask("missing", missing, n, 16)
+    g = core._points("gt", gt, k=16, n=n)
+    miss = np.zeros((n, 16), dtype=bool) if missing is None else core._mask("missing", missing, n, 16)
     offset = float(gt_base - pred_base)
     if offset:
         p = p + offset  # HRNet: preds[:, :, 0:2] + 1.0
@@ -200,11 +190,11 @@ def _prepare_mpii(
         hb = np.asarray(headboxes, dtype=np.float64)
         if hb.shape != (n, 2, 2):
             raise ValueError(f"headboxes: expected shape ({n}, 2, 2) [[x1, y1], [x2, y2]], got {hb.shape}")
-        ref = _norm2(hb[:, 1] - hb[:, 0]) * SC_BIAS
+        ref = core._norm2(hb[:, 1] - hb[:, 0]) * SC_BIAS
     else:
         if not (math.isfinite(head_segment_factor) and head_segment_factor > 0):
             raise ValueError(f"head_segment_factor: expected a positive number, got {head_segment_factor!r}")
-        ref = head_segment_factor * _norm2(g[:, MPII_HEAD_TOP] - g[:, MPII_UPPER_NECK])
+        ref = head_segment_factor * core._norm2(g[:, MPII_HEAD_TOP] - g[:, MPII_UPPER_NECK])
         ok = ~miss[:, MPII_HEAD_TOP] & ~miss[:, MPII_UPPER_NECK] & np.isfinite(ref) & (ref > 0)
         skipped = int(n - ok.sum())
         mask &= ok[:, None]
@@ -215,7 +205,7 @@ def _prepare_mpii(
         if skipped:
             notes.append(f"{skipped} of {n} persons skipped: upper_neck or head_top missing")
         name = f"{name} (no head boxes: {head_segment_factor:g} x head segment)"
-    prep = _prepare(
+    prep = core._prepare(
         p, g, ref, mask=mask, joints=None, mean_joints=MPII_MEAN_JOINTS, groups=groups,
         joint_names=MPII16_NAMES, strict=conv_strict, mean=mean_mode, metric_prefix="PCKh",
         convention=name, num_skipped_images=skipped, notes=tuple(notes), arithmetic="hrnet",
