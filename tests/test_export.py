@@ -3,8 +3,10 @@
 Per-variant tolerances (max |heatmap difference| to Keras on the fitted crops, heatmap peaks
 ~1; share of decoded keypoints within a radius) are in ``test_export_helpers.TOLERANCE`` /
 ``AGREEMENT``: float32 1e-4 / 100% within 1 px, ONNX the same, float16 1e-2 / 95% within 1 px,
-dynamic-range 0.1 / 90% within 1 px, full int8 0.75 / 70% within 4 px (measured on the 100-step
-fixture: max diff 0.62, 48% within 1 px, 79% within 4 px).
+dynamic-range 0.1 / 90% within 1 px. Full int8 is judged relative to its output quantisation
+instead of by a max |diff| (``INT8_STEPS``, on the maps whose peak int8 can represent) and 70%
+within 4 px on those maps (measured on AMD EPYC Zen 4: p99 4.6 steps, mean 0.70 steps, peak ratio
+off by 0.004; 89% within 4 px).
 """
 
 from __future__ import annotations
@@ -84,9 +86,19 @@ def test_variant_matches_keras(exports, keras_out, crops, variant):
     assert p.kind == "tflite" and p.input_size == 128 and p.keypoint_set.name == "lsp14"
     out = p.heatmaps(crops["image"])
     assert out.shape == keras_out.shape and out.dtype == np.float32
-    diff = np.abs(out - keras_out).max()
-    assert diff <= H.TOLERANCE[variant], f"{variant}: max |diff| {diff:.3g}"
+    if variant == "int8":
+        # Not max |diff|: peaks of the memorised check crops exceed the calibrated ranges, so the
+        # worst pixel measures how hard the fixture was fitted (CPU-dependent), not the export.
+        err, limit = H.int8_error_steps(out, keras_out, p.output_quant, p.output_dtype), H.INT8_STEPS["int8"]
+        assert err["judged"] >= H.INT8_MIN_JUDGED and all(err[k] <= v for k, v in limit.items()), (
+            f"int8: {err} output steps (limits {limit})"
+        )
+    else:
+        diff = np.abs(out - keras_out).max()
+        assert diff <= H.TOLERANCE[variant], f"{variant}: max |diff| {diff:.3g}"
     d = np.linalg.norm(codec.decode(out)[0] - codec.decode(keras_out)[0], axis=-1)
+    if variant == "int8":  # keypoints on the maps int8 can represent (a clipped peak is a plateau)
+        d = d[H.representable_maps(keras_out, p.output_quant, p.output_dtype)]
     radius, share = H.AGREEMENT[variant]
     assert (d <= radius).mean() >= share, f"{variant}: {(d <= radius).mean():.2f} within {radius} px"
     if variant == "int8":

@@ -22,10 +22,28 @@ CHECK_IMAGES = 16  # crops used for the Keras-vs-export comparisons (the fitted 
 VERIFY_LIMIT = 32  # LSPET validation images for the verification tests
 VARIANTS = ("none", "float16", "dynamic", "int8")
 #: Max |heatmap difference| to Keras allowed per variant on the check crops (heatmap peaks ~1).
-TOLERANCE = {"none": 1e-4, "onnx": 1e-4, "float16": 1e-2, "dynamic": 0.1, "int8": 0.75, "qat": 0.75}
+#: Full int8 is judged by :func:`int8_error_steps` / ``INT8_STEPS`` in the export and QAT tests;
+#: ``"int8"`` here only bounds test_runtime's dequantisation plumbing check on 6 crops.
+TOLERANCE = {"none": 1e-4, "onnx": 1e-4, "float16": 1e-2, "dynamic": 0.1, "int8": 0.75}
+#: Full int8 vs Keras (:func:`int8_error_steps`): p99 / mean per-pixel error in output quantisation
+#: steps and the median peak-ratio error, on the maps whose Keras peak int8 can represent; at least
+#: ``INT8_MIN_JUDGED`` of the maps must be. Not a max |diff|: the check crops are the crops the
+#: fixture memorised (Keras peaks 1.1-1.3) while calibration sees 32 other crops (tops 0.53-0.68), so
+#: 30-46% of maps exceed the calibrated ranges and the worst pixel is a peak clipped inside the
+#: network by however hard the fixture was fitted, which differs between CPUs (oneDNN AVX2 vs
+#: AVX-512 float32). Measured on AMD EPYC Zen 4 (AVX-512 + AVX512_BF16, 2 cores), fixture seeds
+#: 0 / 1 / 2: int8 p99 4.6 / 6.1 / 6.1, mean 0.70 / 0.72 / 0.74, peak 0.004 / 0.080 / 0.031,
+#: judged 0.70 / 0.54 / 0.56; QAT seeds 0 / 1: p99 9.2 / 10.9, mean 1.11 / 1.19, peak 0.095 /
+#: 0.149, judged 0.67 / 0.48. QAT fine-tunes the weights, hence its wider bounds.
+INT8_STEPS = {
+    "int8": {"p99": 10.0, "mean": 1.5, "peak": 0.15},
+    "qat": {"p99": 20.0, "mean": 2.5, "peak": 0.2},
+}
+INT8_MIN_JUDGED = 0.25
 #: (radius px, share): decoded keypoints within ``radius`` of Keras' required per variant. Full int8
-#: is judged at 4 px: on the fitted fixture (sharp, overfitted peaks) it moved 52% of keypoints by
-#: more than 1 px but 21% by more than 4 px (PCK@0.2 radii are ~10-20 px at 128).
+#: is judged at 4 px (PCK@0.2 radii are ~10-20 px at 128), in test_variant_matches_keras on
+#: :func:`representable_maps` only: a clipped peak is a plateau whose argmax is arbitrary (on those
+#: maps 45-82% were within 4 px across fixture seeds 0-2, on the representable ones 84-89%).
 AGREEMENT = {
     "none": (1.0, 1.0),
     "onnx": (1.0, 1.0),
@@ -33,6 +51,34 @@ AGREEMENT = {
     "dynamic": (1.0, 0.9),
     "int8": (4.0, 0.7),
 }
+
+
+def representable_maps(ref: np.ndarray, quant: tuple[float, int], dtype) -> np.ndarray:
+    """(N, K) bool: the maps of ``ref`` whose peak the int8 output ``(scale, zp)`` can represent."""
+    scale, zp = quant
+    return ref.max(axis=(1, 2)) <= (np.iinfo(dtype).max - zp) * scale
+
+
+def int8_error_steps(out: np.ndarray, ref: np.ndarray, quant: tuple[float, int], dtype) -> dict[str, float]:
+    """Int8 heatmaps ``out`` vs Keras ``ref`` in steps of the output quantisation ``(scale, zp)``.
+
+    Judged on the (image, joint) maps whose Keras peak lies inside the range the output tensor
+    can represent: a peak above the calibrated range is saturated by design, and the activations
+    feeding it saturate too, by an amount that depends on how hard the fixture was fitted.
+    ``peak`` is |1 - median(int8 peak / Keras peak)| over those maps (the decoded keypoints'
+    scores): it catches a mis-scaled output that argmax decoding cannot see. ``judged`` is the
+    share of maps judged.
+    """
+    scale, _ = quant
+    inside = representable_maps(ref, quant, dtype)
+    err = np.abs(out - ref).transpose(0, 3, 1, 2)[inside] / scale  # (maps, H, W)
+    ratio = out.max(axis=(1, 2))[inside] / np.maximum(ref.max(axis=(1, 2))[inside], scale)
+    return {
+        "p99": float(np.quantile(err, 0.99)),
+        "mean": float(err.mean()),
+        "peak": float(abs(1.0 - np.median(ratio))),
+        "judged": float(inside.mean()),
+    }
 
 
 def lspet_dir(shared: Path) -> Path:

@@ -52,9 +52,16 @@ def test_qat_tiny_model_to_int8(tmp_path_factory, shared_dir, tmp_path):
     keras_hm = Predictor.load(model).heatmaps(crops["image"])
     q = Predictor.load(out)
     hm = q.heatmaps(crops["image"])
-    assert np.abs(hm - keras_hm).max() <= H.TOLERANCE["qat"]
+    # Judged in output quantisation steps, not max |diff| (see INT8_STEPS): the worst pixel is a
+    # clipped peak of a memorised crop, and it grows with how hard the fixture was fitted.
+    err, limit = H.int8_error_steps(hm, keras_hm, q.output_quant, q.output_dtype), H.INT8_STEPS["qat"]
+    assert err["judged"] >= H.INT8_MIN_JUDGED and all(err[k] <= v for k, v in limit.items()), (
+        f"QAT: {err} output steps (limits {limit})"
+    )
+    # keypoints on the maps int8 can represent: a clipped peak is a plateau whose argmax is arbitrary
+    # (measured median 0.71-0.75 px there vs 1.12-1.95 px over all maps; a 2 px shift gives 2.2)
     d = np.linalg.norm(codec.decode(hm)[0] - codec.decode(keras_hm)[0], axis=-1)
-    assert np.median(d) <= 2.0
+    assert np.median(d[H.representable_maps(keras_hm, q.output_quant, q.output_dtype)]) <= 1.5
 
 
 def test_qat_errors_are_clear(tmp_path, shared_dir):
