@@ -54,19 +54,30 @@ def load_history(run: str | Path) -> list[dict]:
     return [h for st in load_stretches(run) for h in st.history]
 
 
+def _val(h: dict) -> str:
+    return f"{h['val_mean']:.2f}" if h.get("val_mean") is not None else "-"
+
+
+def _metric(hist: list[dict], default: str = "validation metric") -> str:
+    return next((h["val_metric"] for h in hist if h.get("val_metric")), default)
+
+
+def _markdown(header: list[str], rows: list[list[str]], left: int = 0) -> list[str]:
+    """A Markdown table; the first ``left`` columns are left-aligned, the rest right-aligned."""
+    align = ["---"] * left + ["---:"] * (len(header) - left)
+    return [f"| {' | '.join(r)} |" for r in (header, align, *rows)]
+
+
 def table(hist: list[dict]) -> str:
-    lines = [
-        "| step | samples seen | train loss | samples/s | chunk wall s | validation |",
-        "| ---: | ---: | ---: | ---: | ---: | ---: |",
-    ]
-    for h in hist:
-        val = f"{h['val_mean']:.2f}" if h.get("val_mean") is not None else "-"
-        lines.append(
-            f"| {h['step']} | {h['samples_seen']:,} | {h['loss']:.5f} | {h.get('samples_per_s', 0):.2f} | "
-            f"{h.get('wall_s', 0):.0f} | {val} |"
-        )
+    header = ["step", "samples seen", "train loss", "samples/s", "chunk wall s", "validation"]
+    rows = [
+        [str(h["step"]), f"{h['samples_seen']:,}", f"{h['loss']:.5f}", f"{h.get('samples_per_s', 0):.2f}",
+         f"{h.get('wall_s', 0):.0f}", _val(h)]
+        for h in hist
+    ]  # fmt: skip
+    lines = _markdown(header, rows)
     total = sum(h.get("wall_s", 0.0) for h in hist)
-    metric = next((h["val_metric"] for h in hist if h.get("val_metric")), "validation metric")
+    metric = _metric(hist)
     lines += [
         "",
         f"{metric} on the periodic validation subset; {total / 3600:.2f} h of recorded chunk wall time.",
@@ -86,7 +97,7 @@ def plot(
     metric = "validation"
     for label, hist in runs.items():
         pts = [(h["samples_seen"], h["val_mean"]) for h in hist if h.get("val_mean") is not None]
-        metric = next((h["val_metric"] for h in hist if h.get("val_metric")), metric)
+        metric = _metric(hist, metric)
         if pts:
             ax_v.plot(*zip(*pts, strict=True), marker="o", markersize=3, label=label)
         ax_l.plot([h["samples_seen"] for h in hist], [h["loss"] for h in hist], label=label)
@@ -104,19 +115,17 @@ def plot(
 
 
 def campaign_table(points: list[dict]) -> str:
-    lines = [
-        "| stretch | machine | step | total samples | CPU core-h | samples/s | train loss | validation |",
-        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
-    ]
-    for h in points:
-        val = f"{h['val_mean']:.2f}" if h.get("val_mean") is not None else "-"
-        cpu = f"{h['total_cpu_h']:.2f}" + ("*" if h["cpu_estimated"] else "")
-        lines.append(
-            f"| {h['stretch']} | {h['machine']} | {h['step']} | {h['total_samples']:,} | {cpu} | "
-            f"{h.get('samples_per_s', 0):.2f} | {h['loss']:.5f} | {val} |"
-        )
+    header = ["stretch", "machine", "step", "total samples", "CPU core-h", "samples/s", "train loss"]
+    header.append("validation")
+    rows = [
+        [h["stretch"], h["machine"], str(h["step"]), f"{h['total_samples']:,}",
+         f"{h['total_cpu_h']:.2f}{'*' if h['cpu_estimated'] else ''}", f"{h.get('samples_per_s', 0):.2f}",
+         f"{h['loss']:.5f}", _val(h)]
+        for h in points
+    ]  # fmt: skip
+    lines = _markdown(header, rows, left=2)
     last = points[-1]
-    metric = next((h["val_metric"] for h in points if h.get("val_metric")), "validation metric")
+    metric = _metric(points)
     lines += [
         "",
         f"{metric} on the periodic validation subset. Total: {last['total_samples']:,} samples, "
@@ -134,7 +143,7 @@ def plot_campaign(points: list[dict], path: str | Path, target: float | None, ta
     fig = Figure(figsize=(13.0, 4.0), layout="constrained")
     FigureCanvasAgg(fig)
     ax_s, ax_c, ax_l = (fig.add_subplot(1, 3, i) for i in (1, 2, 3))
-    metric = next((h["val_metric"] for h in points if h.get("val_metric")), "validation")
+    metric = _metric(points, "validation")
     for label in dict.fromkeys(h["stretch"] for h in points):
         pts = [h for h in points if h["stretch"] == label]
         val = [h for h in pts if h.get("val_mean") is not None]
