@@ -27,9 +27,10 @@ def add_model_args(p: argparse.ArgumentParser) -> None:
 
 def invocation(script: str, argv=None) -> str:
     """The command line that produced a report, as written into docs (``python tools/X.py ...``)."""
+    import shlex
     import sys
 
-    return " ".join(["python", f"tools/{script}", *(argv if argv is not None else sys.argv[1:])])
+    return shlex.join(["python", f"tools/{script}", *map(str, argv if argv is not None else sys.argv[1:])])
 
 
 def write_marked_section(path, start: str, end: str, text: str, heading: str = "") -> None:
