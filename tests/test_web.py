@@ -494,7 +494,12 @@ def test_tracking_crop_follows_offcentre_person(browser_tools, server, clip, pre
             inside = (ref_right[:, 0] >= x0 - 0.5) & (ref_right[:, 0] <= x0 + side - 0.5)
             inside &= (ref_right[:, 1] >= y0 - 0.5) & (ref_right[:, 1] <= y0 + side - 0.5)
             assert inside.all(), f"crop {w} misses keypoints {ref_right[~inside]}"
-            assert x0 > centre_sq + 10, f"crop {w} did not move right of the centre square"
+            # The whole person (the sprite's columns, known from the clip) stays in view, which the
+            # centre square does not give. Where the box sits inside the frame depends on which of
+            # the model's keypoints pass the score threshold (a model with stray confident points
+            # widens it), so it is not asserted beyond that.
+            assert x0 <= FRAME_W - width + 0.5 and x0 + side >= FRAME_W - 0.5, f"crop {w} cuts the person"
+            assert (round(x0), round(side)) != (centre_sq, FRAME_H), f"crop {w} is still the centre square"
         shot = tmp_path / "web_demo_tracking.png"
         d.save_screenshot(str(shot))
         out = os.environ.get("REPOSE_WEB_SCREENSHOT_DIR")
