@@ -85,6 +85,17 @@ def table(hist: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def _save(fig, axes, path: str | Path) -> Path:
+    """Grid and legend on every panel, then the PNG (its folder made if missing)."""
+    for ax in axes:
+        ax.grid(True, alpha=0.3)
+        ax.legend(fontsize="small")
+    out = Path(path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out, dpi=110, format="png", bbox_inches="tight")
+    return out
+
+
 def plot(
     runs: dict[str, list[dict]], path: str | Path, target: float | None = None, target_label: str = ""
 ) -> Path:
@@ -105,13 +116,7 @@ def plot(
         ax_v.axhline(target, color="gray", linestyle="--", label=target_label)
     ax_v.set(xlabel="training samples seen", ylabel=f"{metric} (%)", title=f"validation {metric}")
     ax_l.set(xlabel="training samples seen", ylabel="training loss (all stacks)", title="training loss")
-    for ax in (ax_v, ax_l):
-        ax.grid(True, alpha=0.3)
-        ax.legend(fontsize="small")
-    out = Path(path)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out, dpi=110, format="png", bbox_inches="tight")
-    return out
+    return _save(fig, (ax_v, ax_l), path)
 
 
 def campaign_table(points: list[dict]) -> str:
@@ -160,13 +165,7 @@ def plot_campaign(points: list[dict], path: str | Path, target: float | None, ta
     )
     ax_c.set(xlabel="CPU core-hours (all stretches)", ylabel=f"{metric} (%)", title=f"validation {metric}")
     ax_l.set(xlabel="training samples seen (all stretches)", ylabel="training loss", title="training loss")
-    for ax in (ax_s, ax_c, ax_l):
-        ax.grid(True, alpha=0.3)
-        ax.legend(fontsize="small")
-    out = Path(path)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out, dpi=110, format="png", bbox_inches="tight")
-    return out
+    return _save(fig, (ax_s, ax_c, ax_l), path)
 
 
 def main(argv=None) -> int:
