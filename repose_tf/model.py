@@ -125,18 +125,25 @@ def _sequential_updates(feats: list, cfg: RePoseConfig, prefix: str, trunk: int 
 
 
 def _stage(x, cfg: RePoseConfig, s: int):
-    """One RePose network; returns (heatmap stacks coarse -> fine, final full-resolution features)."""
+    """One RePose network; returns (heatmap stacks coarse -> fine, final full-resolution features).
+
+    Levels are named by depth (``d0`` = the input resolution, ``d1`` = half of it, ...), not by
+    pixels, so one set of weights fits every input size with the same depth (progressive
+    resolution training: 64 px with coarsest 8 shares every layer with 128 px with coarsest 16).
+    Layer order is unchanged from the pixel-named graph, so older .keras files (whose weights
+    Keras stores by position) load identically.
+    """
     n, k, w = cfg.input_size, cfg.num_keypoints, cfg.width
     p = f"s{s}"
     skips = {}
-    res = n
+    res, depth = n, 0
     while True:
-        x = conv_stack(x, w, cfg.encoder_blocks, bn_momentum=cfg.bn_momentum, name=f"{p}_enc{res}")
+        x = conv_stack(x, w, cfg.encoder_blocks, bn_momentum=cfg.bn_momentum, name=f"{p}_enc_d{depth}")
         if res == cfg.coarsest_resolution:
             break
-        skips[res] = x
-        x = conv_block(x, w, 5, 2, bn_momentum=cfg.bn_momentum, name=f"{p}_down{res}")
-        res //= 2
+        skips[depth] = x
+        x = conv_block(x, w, 5, 2, bn_momentum=cfg.bn_momentum, name=f"{p}_down_d{depth}")
+        res, depth = res // 2, depth + 1
 
     feats = [
         conv_block(x, cfg.keypoint_channels, 1, bn_momentum=cfg.bn_momentum, name=f"{p}_decouple{i}")
@@ -151,15 +158,15 @@ def _stage(x, cfg: RePoseConfig, s: int):
 
     stacks = [("pre_update", pre_hm), ("post_update", post_hm)]
     while res < n:
-        res *= 2
-        x = ResizeTo(res, res, name=f"{p}_up{res}")(x)
-        x = layers.Concatenate(name=f"{p}_skip{res}")([x, skips[res]])
-        x = conv_block(x, w, 1, bn_momentum=cfg.bn_momentum, name=f"{p}_proj{res}")
+        res, depth = res * 2, depth - 1
+        x = ResizeTo(res, res, name=f"{p}_up_d{depth}")(x)
+        x = layers.Concatenate(name=f"{p}_skip_d{depth}")([x, skips[depth]])
+        x = conv_block(x, w, 1, bn_momentum=cfg.bn_momentum, name=f"{p}_proj_d{depth}")
         dec_blocks = cfg.encoder_blocks - (cfg.decoder_projection == "first_block")
-        x = conv_stack(x, w, dec_blocks, bn_momentum=cfg.bn_momentum, name=f"{p}_dec{res}")
-        hm = layers.Conv2D(k, 3, padding="same", name=f"{p}_heatmap{res}")(x)
-        hm = _ungain(hm, cfg, f"{p}_heatmap{res}_gain")
-        stacks.append((f"refine{res}", hm))
+        x = conv_stack(x, w, dec_blocks, bn_momentum=cfg.bn_momentum, name=f"{p}_dec_d{depth}")
+        hm = layers.Conv2D(k, 3, padding="same", name=f"{p}_heatmap_d{depth}")(x)
+        hm = _ungain(hm, cfg, f"{p}_heatmap_d{depth}_gain")
+        stacks.append((f"refine_d{depth}", hm))
     return stacks, x
 
 

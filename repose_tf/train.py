@@ -95,9 +95,10 @@ def define_flags() -> None:
     flags.DEFINE_enum(
         "lr_schedule",
         None,
-        ["paper", "cosine", "constant"],
+        ["paper", "cosine", "warmup_cosine", "constant"],
         "paper: x0.5 at 50%, 1e-6 at 65% of the run (default with real data); cosine: decay to 1% "
-        "(default for the quick start); constant.",
+        "(default for the quick start); warmup_cosine: linear warmup over 5% of the steps, then "
+        "cosine to 1%; constant.",
     )
     flags.DEFINE_enum(
         "strategy",
@@ -125,6 +126,18 @@ def define_flags() -> None:
     flags.DEFINE_bool("augment", True, "The paper's augmentation (scale, rotation, flip, colour).")
     flags.DEFINE_integer(
         "eval_limit", None, "Images in the final held-out evaluation (default: the whole split)."
+    )
+    flags.DEFINE_string(
+        "resolution_schedule",
+        None,
+        "Progressive resolution: SIZE:FRACTION of the steps, ending at the preset's input size, "
+        "e.g. 64:0.6,96:0.2,128:0.2 (same weights at every size; the saved model is at the preset's).",
+    )
+    flags.DEFINE_float(
+        "time_budget_minutes",
+        None,
+        "Stop at the first checkpoint after this many minutes of training (validation excluded), "
+        "then save and evaluate as usual (0: none, e.g. to resume such a run without it).",
     )
 
 

@@ -296,3 +296,37 @@ def test_from_preset_loads_the_shipped_weights():
         warnings.simplefilter("always")
         RePose.from_preset("repose_tiny")
     assert any("presets with weights: repose_lsp14" in str(w.message) for w in caught)
+
+
+def test_shipped_model_predicts_identically_after_the_depth_rename(tmp_path):
+    """Layers are named by depth now (s1_enc_d0, not s1_enc128). Keras stores a .keras file's
+    weights by position, so the shipped file must still load into exactly the same network: its
+    heatmaps on a fixed input match a fingerprint made with the pixel-named code (tests/fixtures,
+    from the release at model_commit; a later release is checked out of git history)."""
+    import hashlib
+
+    from repose_tf.runtime import load_repose
+
+    fx = np.load(os.path.join(os.path.dirname(__file__), "fixtures", "repose_lsp14_fingerprint.npz"))
+    repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    path = os.path.join(repo, "models", "repose_lsp14.keras")
+    from pathlib import Path
+
+    shipped = Path(path).read_bytes() if os.path.isfile(path) else b""
+    if hashlib.sha256(shipped).hexdigest() != str(fx["model_sha256"]):
+        path = str(tmp_path / "old.keras")
+        with open(path, "wb") as f:
+            res = subprocess.run(
+                ["git", "-C", repo, "show", f"{fx['model_commit']}:models/repose_lsp14.keras"], stdout=f
+            )
+        if res.returncode != 0:
+            pytest.skip("the fingerprinted release is neither in models/ nor in git history (shallow clone?)")
+    model = load_repose(path).inference_model()
+    assert "s1_enc_d0_0_conv" in [layer.name for layer in model.layers]
+    rng = np.random.default_rng(0)
+    x = rng.uniform(0, 255, (2, 128, 128, 3)).astype(np.float32)
+    yy, xx = np.mgrid[0:128, 0:128].astype(np.float32)
+    x[1] = np.stack([xx * 2, yy * 2, 255 * np.exp(-((yy - 64) ** 2 + (xx - 50) ** 2) / 400.0)], -1)
+    h = np.asarray(model.predict(x, verbose=0), np.float32)
+    np.testing.assert_allclose(h[:, ::8, ::8, :], fx["heatmaps_stride8"], atol=2e-5)
+    np.testing.assert_allclose(h.max(axis=(1, 2)), fx["peak"], atol=2e-5)

@@ -34,6 +34,7 @@ from repose_tf.export.cli import HelpFormatter, invocation, write_marked_section
 
 START, END = "<!-- train-benchmark:start -->", "<!-- train-benchmark:end -->"
 PRECISIONS = ("float32", "bfloat16", "float16")
+BUSY_SHARE = 0.10  # other processes' share of the CPU above which a row is marked busy
 BACKENDS = ("tensorflow", "jax")
 
 
@@ -64,6 +65,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--timeout", type=float, default=900, help="Seconds allowed per config.")
     p.add_argument("--doc", default=None, help=f"Markdown file whose {START} section gets the table.")
     p.add_argument("--json", default=None, help="Also write the results as JSON.")
+    p.add_argument("--from_json", default=None, help="Rebuild the table (and --doc) from an earlier --json.")
     p.add_argument("--_worker", default=None, help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     for s in args.input_size:
@@ -72,6 +74,16 @@ def parse_args(argv=None) -> argparse.Namespace:
     if min(args.batch_size) < 1 or args.steps < 1 or args.warmup < 1:
         p.error("--batch_size, --steps and --warmup must be >= 1")
     return args
+
+
+def busy_cpu_seconds() -> float | None:
+    """CPU seconds every process has run so far (``/proc/stat``; None where there is none)."""
+    try:
+        fields = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
+    except OSError:
+        return None
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (int(v) for v in fields[:8])
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
 
 
 def worker(spec: dict) -> dict:
@@ -96,10 +108,16 @@ def worker(spec: dict) -> dict:
     x = rng.uniform(0, 255, (b, size, size, 3)).astype("float32")
     y = {n: rng.uniform(0, 0.1, (b, size, size, k)).astype("float32") for n in model.output}
     times = []
-    for _ in range(spec["warmup"] + spec["steps"]):
+    for i in range(spec["warmup"] + spec["steps"]):
+        if i == spec["warmup"]:  # the timed steps start: what else runs on the CPU meanwhile?
+            busy0, own0, wall0 = busy_cpu_seconds(), time.process_time(), time.perf_counter()
         t = time.perf_counter()
         model.train_on_batch(x, y)
         times.append(time.perf_counter() - t)
+    busy1, own1, wall1 = busy_cpu_seconds(), time.process_time(), time.perf_counter()
+    others = None
+    if busy0 is not None and busy1 is not None:  # CPU used by other processes, as a share of all cores
+        others = max(0.0, (busy1 - busy0) - (own1 - own0)) / ((wall1 - wall0) * (os.cpu_count() or 1))
     timed = sorted(times[spec["warmup"] :])
     median = (
         timed[len(timed) // 2]
@@ -107,7 +125,7 @@ def worker(spec: dict) -> dict:
         else sum(timed[len(timed) // 2 - 1 : len(timed) // 2 + 1]) / 2
     )
     return {**spec, "first_step_s": times[0], "median_step_s": median, "samples_per_s": b / median,
-            "policy": keras.mixed_precision.global_policy().name}  # fmt: skip
+            "others_cpu": others, "policy": keras.mixed_precision.global_policy().name}  # fmt: skip
 
 
 def run_config(spec: dict, timeout: float) -> dict:
@@ -132,24 +150,27 @@ def table(rows: list[dict], cpu: str) -> str:
     lines = [
         f"CPU: {cpu}",
         "",
-        "| backend | precision | input | batch | samples/s | vs first row | first step s | load before/after"
-        " |",
-        "| --- | --- | ---: | ---: | ---: | ---: | ---: | --- |",
+        "| backend | precision | input | batch | samples/s | vs first row | first step s | others' CPU "
+        "| load before/after |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
     ]
     base = next((r["samples_per_s"] for r in rows if "samples_per_s" in r), None)
     for r in rows:
         cfg = f"| {r['backend']} | {r['precision']} | {r['input_size']} | {r['batch_size']} |"
         load = f"{r.get('load_before', 0):.1f} / {r.get('load_after', 0):.1f}"
         if "error" in r:
-            lines.append(f"{cfg} failed: {r['error']} | | | {load} |")
+            lines.append(f"{cfg} failed: {r['error']} | | | | {load} |")
             continue
-        busy = " (busy)" if r["load_before"] > 0.5 else ""
+        others = r.get("others_cpu")
+        busy = " (busy)" if others is not None and others > BUSY_SHARE else ""
         lines.append(
             f"{cfg} {r['samples_per_s']:.2f}{busy} | {r['samples_per_s'] / base:.2f}x | "
-            f"{r['first_step_s']:.0f} | {load} |"
+            f"{r['first_step_s']:.0f} | {'-' if others is None else f'{100 * others:.0f}%'} | {load} |"
         )
-    lines += ["", "samples/s: batch / median step time of `train_on_batch` after warm-up; (busy): the load "
-              "average was above 0.5 when the config started, so something else shared the CPU."]  # fmt: skip
+    lines += ["", "samples/s: batch / median step time of `train_on_batch` after warm-up. others' CPU: the "
+              "share of all cores that other processes used during the timed steps (/proc/stat minus this "
+              f"process); above {100 * BUSY_SHARE:.0f}% the row is marked (busy): rerun it on a quiet "
+              "machine. The 1-minute load average includes the previous config's own process."]  # fmt: skip
     return "\n".join(lines)
 
 
@@ -160,6 +181,9 @@ def main(argv=None) -> int:
         return 0
     from repose_tf.cpu import cpu_info
 
+    if args.from_json:
+        saved = json.loads(Path(args.from_json).read_text())
+        return report(saved["rows"], saved["cpu"], args, saved.get("argv", argv), saved.get("date", ""))
     cpu = cpu_info().describe()
     specs = [
         {"preset": args.preset, "backend": be, "precision": pr, "input_size": s, "batch_size": b,
@@ -174,12 +198,18 @@ def main(argv=None) -> int:
         rows.append(run_config(spec, args.timeout))
         r = rows[-1]
         print(r["error"] if "error" in r else f"{r['samples_per_s']:.2f} samples/s", flush=True)
+    if args.json:
+        Path(args.json).write_text(
+            json.dumps({"cpu": cpu, "rows": rows, "date": time.strftime("%Y-%m-%d"), "argv": argv}, indent=2)
+        )
+    return report(rows, cpu, args, argv, time.strftime("%Y-%m-%d"))
+
+
+def report(rows: list[dict], cpu: str, args, argv, date: str) -> int:
     text = table(rows, cpu)
     print("\n" + text)
-    if args.json:
-        Path(args.json).write_text(json.dumps({"cpu": cpu, "rows": rows}, indent=2))
     if args.doc:
-        body = f"`{invocation('benchmark_train.py', argv)}` ({time.strftime('%Y-%m-%d')})\n\n{text}"
+        body = f"`{invocation('benchmark_train.py', argv)}` ({date})\n\n{text}"
         write_marked_section(Path(args.doc), START, END, body, heading="## Training step throughput")
         print(f"doc: {args.doc}")
     return 0 if all("error" not in r for r in rows) else 1

@@ -55,6 +55,10 @@ class Checkpointer(keras.callbacks.Callback):
     """Every epoch (= ``checkpoint_every`` steps): validate, checkpoint, record history.
 
     Only the chief writes; a non-finite loss writes nothing (the last good checkpoint stays).
+    Validation always runs a float32 inference copy at ``final_config``'s size (the preset's), so
+    a progressive-resolution run's curve is measured like any other. With ``budget_s``, training
+    stops after the checkpoint at which the run's training time (every chunk's ``wall_s``, this
+    and earlier stretches) reaches it.
     """
 
     files: RunFiles
@@ -64,13 +68,17 @@ class Checkpointer(keras.callbacks.Callback):
     validation: Validation | None = None
     chief: bool = True
     extra: dict = field(default_factory=dict)  # written into state.json at every checkpoint
+    final_config: Any = None  # RePoseConfig validation runs at (None: the training model's)
+    budget_s: float | None = None
 
     def __post_init__(self) -> None:
         super().__init__()
         self.machine = cpu_info().describe()
         self.t0 = self.cpu0 = 0.0
         self.step0 = 0
-        self.predictor = None  # built at the first validation, refreshed with new weights after
+        self.predictor = self.eval_model = None  # built at the first validation, reused after
+        self.trained_s = sum(float(h.get("wall_s") or 0.0) for h in self.state.get("history", []))
+        self.budget_reached = False
 
     def on_epoch_begin(self, epoch, logs=None):
         self.t0, self.cpu0 = time.time(), time.process_time()
@@ -101,16 +109,27 @@ class Checkpointer(keras.callbacks.Callback):
             self.state.setdefault("history", []).append(entry)
             self.state.update(step=step, total_steps=self.total_steps, **self.extra)
             self.files.write_state(self.state)
+        self.trained_s += dt
+        if self.budget_s is not None and self.trained_s >= self.budget_s and step < self.total_steps:
+            self.budget_reached = True
+            self.model.stop_training = True
+            print(
+                f"\n  time budget reached: {self.trained_s / 60:.1f} of {self.budget_s / 60:g} training "
+                f"minutes at step {step}; stopping after this checkpoint"
+            )
 
     def _validate(self, step: int, loss: float, samples_per_s: float) -> dict:
         from repose_tf.evaluate import predict_dataset, score
+        from repose_tf.model import RePose, copy_weights_by_name
         from repose_tf.runtime import Predictor
+        from repose_tf.training.precision import float32_policy
 
         v = self.validation
-        if self.predictor is None:
-            self.predictor = Predictor.from_model(self.model, batch_size=32)
-        else:
-            self.predictor.refresh()
+        if self.eval_model is None:
+            with float32_policy():  # what ships computes in float32, at the preset's size
+                self.eval_model = RePose(self.final_config or self.model.repose_config, inference=True)
+            self.predictor = Predictor.from_model(self.eval_model, batch_size=32)
+        copy_weights_by_name(self.model, self.eval_model)  # same names at every input size
         ps = predict_dataset(self.predictor, v.dataset, limit=v.limit, progress=False)
         res = score(ps, v.name)
         print(

@@ -29,6 +29,7 @@ QUICKSTART = {
     "batch_size": 16,
     "lr_schedule": "cosine",
     "learning_rate": 3e-3,
+    "resolution_schedule": "none",
 }
 REAL = {
     "preset": "repose_lsp14",
@@ -36,10 +37,16 @@ REAL = {
     "batch_size": 64,
     "lr_schedule": "paper",
     "learning_rate": 1e-3,
+    "resolution_schedule": "none",
 }
 #: Fields a resumed run may change without ``allow_change``: they do not alter what the weights
 #: learn from (how long it runs, how much it validates on, where the files are).
-FREE_ON_RESUME = frozenset({"model_dir", "steps", "val_limit", "eval_limit", "workers", "init_weights"})
+#: Fields added after runs were already written: a saved train_config.json without them was
+#: trained without the feature, whatever today's default is.
+LEGACY_VALUES = {"resolution_schedule": "none", "time_budget_minutes": None}
+FREE_ON_RESUME = frozenset(
+    {"model_dir", "steps", "val_limit", "eval_limit", "workers", "init_weights", "time_budget_minutes"}
+)
 
 
 class TrainConfigError(TrainingError, ValueError):
@@ -60,7 +67,8 @@ class TrainConfig:
         steps: training steps (rounded up to a multiple of ``checkpoint_every``).
         batch_size: global batch size.
         learning_rate: initial Adam learning rate.
-        lr_schedule: ``paper``, ``cosine`` or ``constant`` (``repose_tf.training.schedules``).
+        lr_schedule: ``paper``, ``cosine``, ``warmup_cosine`` or ``constant``
+            (``repose_tf.training.schedules``).
         checkpoint_every: steps between checkpoints and validations (default ~steps/10, <= 1000).
         mixed_precision: ``auto`` (bfloat16 where the CPU has it natively), ``float32``,
             ``bfloat16`` or ``float16`` (``repose_tf.training.precision``).
@@ -77,6 +85,12 @@ class TrainConfig:
         sigma: target Gaussian sigma in input pixels (None: the preset's).
         init_weights: start from these weights (layers matched by name, fresh optimizer).
         workers: data loading threads of the PyDataset path (JAX backend).
+        resolution_schedule: progressive resolution, ``SIZE:FRACTION,...`` of the steps ending at the
+            preset's input size, e.g. ``64:0.6,96:0.2,128:0.2`` (``repose_tf.training.resolution``);
+            ``none``: every step at the preset's size; None: the dataset's default.
+        time_budget_minutes: stop at the first checkpoint after this much training time (periodic
+            validation excluded; the run's earlier stretches count), then save and evaluate as usual;
+            None or 0: no budget.
     """
 
     preset: str | None = None
@@ -102,6 +116,8 @@ class TrainConfig:
     sigma: float | None = None
     init_weights: str | None = None
     workers: int = 2
+    resolution_schedule: str | None = None
+    time_budget_minutes: float | None = None
 
     def __post_init__(self) -> None:
         set_ = lambda k, v: object.__setattr__(self, k, v)  # noqa: E731 - frozen dataclass
@@ -109,6 +125,7 @@ class TrainConfig:
         set_("data_dir", tuple(str(d) for d in (self.data_dir or ())))
         set_("model_dir", str(self.model_dir))
         defaults = QUICKSTART if self.is_quickstart else REAL
+        default_schedule = self.resolution_schedule is None
         for name, value in defaults.items():
             if getattr(self, name) is None:
                 set_(name, value)
@@ -117,6 +134,14 @@ class TrainConfig:
         set_("learning_rate", float(self.learning_rate))
         if self.checkpoint_every is None:
             set_("checkpoint_every", max(1, min(1000, self.steps // 10)))
+        if str(self.resolution_schedule).strip().lower() in ("", "none"):
+            set_("resolution_schedule", "none")
+        else:
+            set_("resolution_schedule", str(self.resolution_schedule).replace(" ", ""))
+            if default_schedule and not self._schedule_fits():
+                set_("resolution_schedule", "none")  # a run too short for the default's phases
+        if self.time_budget_minutes is not None:
+            set_("time_budget_minutes", float(self.time_budget_minutes) or None)  # 0: no budget
         if self.mixed_precision == "none":
             set_("mixed_precision", "float32")
         self._check()
@@ -147,6 +172,41 @@ class TrainConfig:
             raise TrainConfigError(f"learning_rate must be > 0, got {self.learning_rate}")
         if self.sigma is not None and not self.sigma > 0:
             raise TrainConfigError(f"sigma must be > 0, got {self.sigma}")
+        if self.time_budget_minutes is not None and not self.time_budget_minutes > 0:
+            raise TrainConfigError(
+                f"time_budget_minutes must be >= 0 (0: none), got {self.time_budget_minutes}"
+            )
+        if self.time_budget_minutes is not None and self.strategy == "multi_worker":
+            raise TrainConfigError(
+                "time_budget_minutes with strategy multi_worker: workers time their chunks apart and "
+                "could stop at different steps; give steps instead"
+            )
+        if self.resolution_schedule != "none":
+            self.phases()  # refused here, before anything is read or built
+
+    def _schedule_fits(self) -> bool:
+        try:
+            self.phases()
+        except TrainingError:
+            return False
+        return True
+
+    def phases(self):
+        """The run's resolution phases (one at the preset's size without a schedule)."""
+        from repose_tf.config import get_preset
+        from repose_tf.training.resolution import phases
+
+        cfg = get_preset(self.preset)
+        try:
+            return phases(
+                self.resolution_schedule,
+                total_steps=self.total_steps,
+                chunk=self.checkpoint_every,
+                input_size=cfg.input_size,
+                coarsest=cfg.coarsest_resolution,
+            )
+        except TrainingError as e:
+            raise TrainConfigError(str(e)) from None
 
     @property
     def is_quickstart(self) -> bool:
@@ -197,7 +257,8 @@ class TrainConfig:
         if not path.is_file():
             return None
         try:
-            return cls.from_dict(json.loads(path.read_text())["train_config"])
+            saved = json.loads(path.read_text())["train_config"]
+            return cls.from_dict({**LEGACY_VALUES, **saved})
         except (OSError, ValueError, KeyError, TypeError) as e:
             raise TrainConfigError(f"{path}: unreadable train config ({e})") from None
 

@@ -7,12 +7,13 @@ fit in chunks of ``checkpoint_every`` steps, and save and evaluate the float32 i
 
 from __future__ import annotations
 
+import contextlib
 import time
 from pathlib import Path
 
 from repose_tf.io import atomic_save, atomic_write_text, remove_stale_temps
 from repose_tf.training.config import TrainConfig, check_resume
-from repose_tf.training.errors import NonFiniteLoss, TrainingError
+from repose_tf.training.errors import NonFiniteLoss, PeerLost, TrainingError
 
 
 def train(
@@ -30,6 +31,7 @@ def train(
     from repose_tf.training.guard import NonFiniteGuard
     from repose_tf.training.initialise import compile_model, restore, warm_start
     from repose_tf.training.precision import has_gpu, resolve_precision
+    from repose_tf.training.resolution import config_at_size, model_at_size
     from repose_tf.training.strategy import configure_cpu_devices, is_chief, make_strategy, strategy_scope
 
     cv2.setNumThreads(1)  # the input pipeline parallelises across samples; OpenCV threads only contend
@@ -68,13 +70,14 @@ def train(
     keras.utils.set_random_seed(c.seed)
     keras.mixed_precision.set_global_policy(precision.policy)
     train_ds = train_data.training_set(specs, cfg.keypoint_set, c.seed, c.max_samples)
-    transform = SampleTransform(cfg.input_size, cfg.keypoint_set, train=c.augment, sigma=cfg.sigma)
     val_name = c.val_dataset or specs[0].name
     val_dir = next((s.data_dir for s in specs if s.name == val_name), c.data_dir[0] if c.data_dir else None)
     val = train_data.validation_set(val_name, val_dir, c.val_split)
 
+    plan = c.phases()  # progressive resolution; one phase at the preset's size without a schedule
     strategy = make_strategy(c.strategy)
     schedule = {"total_steps": c.total_steps, "learning_rate": c.learning_rate, "lr_schedule": c.lr_schedule}
+    compile_kwargs = {**schedule, "jit_compile": c.jit_compile}
     with strategy_scope(strategy):
         if resuming:
             model, step = restore(files.checkpoint, **schedule)
@@ -82,7 +85,7 @@ def train(
             from repose_tf.model import RePose
 
             model, step = RePose(cfg), 0  # random init: the run starts from scratch (or --init_weights)
-            compile_model(model, jit_compile=c.jit_compile, **schedule)
+            compile_model(model, **compile_kwargs)
     chief = is_chief()
     if chief:
         c.write(out, precision={"policy": precision.policy, "reason": precision.reason})
@@ -95,23 +98,19 @@ def train(
     total = c.total_steps
     if step >= total:
         print(f"checkpoint {files.checkpoint} is already at step {step} >= {total}; nothing to train")
-    names = list(model.output)
-    stream = train_data.make_train_data(
-        train_ds,
-        transform,
-        batch_size=c.batch_size,
-        seed=c.seed,
-        start_step=step,
-        output_names=names,
-        workers=c.workers,
-    )
     print(
         f"training {c.preset} ({model.count_params() / 1e6:.2f}M params) on "
         f"{' + '.join(f'{s.name}({s.weight:g})' for s in specs)}: {len(train_ds)} samples, "
         f"batch {c.batch_size}, "
         f"steps {step}->{total}, Adam lr {c.learning_rate:g} ({c.lr_schedule}), "
         f"backend {keras.backend.backend()}, policy {keras.mixed_precision.global_policy().name}"
-        f"{', strategy ' + c.strategy if c.strategy != 'default' else ''}\n  outputs -> {out.resolve()}"
+        f"{', strategy ' + c.strategy if c.strategy != 'default' else ''}"
+        + (
+            "\n  resolution: " + ", ".join(f"{p.size} px steps {p.start}-{p.end}" for p in plan)
+            if len(plan) > 1
+            else ""
+        )
+        + f"\n  outputs -> {out.resolve()}"
     )
     state = files.read_state() if resume else {"history": []}
     guard = NonFiniteGuard()
@@ -123,6 +122,8 @@ def train(
         validation=Validation(val[0], val[1], c.val_limit) if val else None,
         chief=chief,
         extra={"datasets": [s.to_dict() for s in specs]},
+        final_config=cfg,
+        budget_s=None if c.time_budget_minutes is None else 60.0 * c.time_budget_minutes,
     )
     callbacks = [guard, checkpointer]
     chunk = c.checkpoint_every
@@ -130,17 +131,39 @@ def train(
         callbacks.append(
             keras.callbacks.TensorBoard(log_dir=str(out / "logs"), update_freq=max(1, chunk // 10))
         )
-    callbacks.append(keras.callbacks.CSVLogger(str(out / "log.csv"), append=True))
+    if chief:
+        callbacks.append(keras.callbacks.CSVLogger(str(out / "log.csv"), append=True))
     t0 = time.time()
-    if step < total:
-        model.fit(
-            stream,
-            epochs=total // chunk,
-            initial_epoch=step // chunk,
-            steps_per_epoch=chunk,
-            callbacks=callbacks,
-            verbose=verbose,
+    for phase in plan:
+        if step >= phase.end:
+            continue
+        if checkpointer.budget_reached or guard.bad_step is not None:
+            break
+        size_cfg = config_at_size(cfg, phase.size)
+        with strategy_scope(strategy):
+            model = model_at_size(model, size_cfg, compile_kwargs)  # weights + optimizer state carried
+        if len(plan) > 1:
+            print(f"resolution phase: {phase.size} px, steps {step}->{phase.end}")
+        transform = SampleTransform(phase.size, cfg.keypoint_set, train=c.augment, sigma=size_cfg.sigma)
+        stream = train_data.make_train_data(
+            train_ds,
+            transform,
+            batch_size=c.batch_size,
+            seed=c.seed,
+            start_step=step,
+            output_names=list(model.output),
+            workers=c.workers,
         )
+        with peer_loss_as_error(c.strategy, files, state):
+            model.fit(
+                stream,
+                epochs=phase.end // chunk,
+                initial_epoch=step // chunk,
+                steps_per_epoch=chunk,
+                callbacks=callbacks,
+                verbose=verbose,
+            )
+        step = int(model.optimizer.iterations.numpy())
     if guard.bad_step is not None:
         raise NonFiniteLoss(
             f"loss became {guard.bad_value} at step {guard.bad_step}; stopped. The last good checkpoint is "
@@ -153,6 +176,27 @@ def train(
         if summary:
             print(summary)
     return final
+
+
+@contextlib.contextmanager
+def peer_loss_as_error(strategy: str, files, state: dict):
+    """Under ``multi_worker``, a collective op failing because a peer died becomes :class:`PeerLost`."""
+    if strategy != "multi_worker":
+        yield
+        return
+    import tensorflow as tf
+
+    lost = (tf.errors.UnavailableError, tf.errors.AbortedError, tf.errors.CancelledError,
+            tf.errors.DeadlineExceededError, tf.errors.InternalError)  # fmt: skip
+    try:
+        yield
+    except lost as e:
+        first = (str(e).strip().splitlines() or [""])[0][:200]
+        raise PeerLost(
+            f"multi_worker: lost contact with another worker ({type(e).__name__}: {first}); the last "
+            f"checkpoint is {files.checkpoint} (step {state.get('step', 0)}); start every worker "
+            "again with --resume"
+        ) from None
 
 
 def finish(
@@ -170,8 +214,12 @@ def finish(
         "step": int(model.optimizer.iterations.numpy()),
         "train_seconds": seconds,
     }
+    from repose_tf.config import get_preset
+    from repose_tf.training.resolution import config_at_size
+
+    final_cfg = config_at_size(model.repose_config, get_preset(config.preset).input_size)
     with float32_policy():  # mixed precision stays in training: the shipped model computes in float32
-        inf = copy_weights_by_name(model, RePose(model.repose_config, inference=True))
+        inf = copy_weights_by_name(model, RePose(final_cfg, inference=True))  # at the preset's size
     if chief:
         atomic_save(inf, out / "model.keras")
         atomic_save(inf, out / "model.weights.h5")

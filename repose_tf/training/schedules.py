@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from repose_tf.training.errors import TrainingError
 
-LR_SCHEDULES = ("paper", "cosine", "constant")
+LR_SCHEDULES = ("paper", "cosine", "warmup_cosine", "constant")
+#: Share of the run ``warmup_cosine`` spends ramping the learning rate up linearly.
+WARMUP_FRACTION = 0.05
 
 
 def lr_schedule(total_steps: int, lr: float, kind: str = "paper"):
@@ -12,7 +14,9 @@ def lr_schedule(total_steps: int, lr: float, kind: str = "paper"):
 
     ``paper``: 1e-3, x0.5 at 1M and 1e-6 at 1.3M of 2M steps, scaled to the run length (the last
     35% barely moves the weights: right for the paper's 2M steps, wasteful for short runs);
-    ``cosine``: cosine decay to 1% of ``lr``; ``constant``.
+    ``cosine``: cosine decay to 1% of ``lr``; ``warmup_cosine``: linear warmup from 1% to ``lr``
+    over the first 5% of steps (a higher peak survives the first steps of a random init), then
+    cosine decay to 1%; ``constant``.
     """
     import keras
 
@@ -20,10 +24,15 @@ def lr_schedule(total_steps: int, lr: float, kind: str = "paper"):
         return lr
     if kind == "cosine":
         return keras.optimizers.schedules.CosineDecay(lr, max(1, total_steps), alpha=0.01)
+    if kind == "warmup_cosine":
+        warm = max(1, round(WARMUP_FRACTION * total_steps))
+        return keras.optimizers.schedules.CosineDecay(
+            lr * 0.01, max(1, total_steps - warm), alpha=0.01, warmup_target=lr, warmup_steps=warm
+        )
     if kind != "paper":
         raise TrainingError(f"unknown lr schedule {kind!r} ({', '.join(LR_SCHEDULES)})")
     b1, b2 = max(1, int(0.5 * total_steps)), max(2, int(0.65 * total_steps))
     return keras.optimizers.schedules.PiecewiseConstantDecay([b1, b2], [lr, lr * 0.5, 1e-6])
 
 
-__all__ = ["LR_SCHEDULES", "lr_schedule"]
+__all__ = ["LR_SCHEDULES", "WARMUP_FRACTION", "lr_schedule"]
