@@ -57,7 +57,7 @@ def define_flags() -> None:
         "model_dir", d["model_dir"].default, "Where checkpoints, logs and the final model go."
     )
     flags.DEFINE_integer("steps", None, "Training steps (default: 500 quick start, 20000 with real data).")
-    flags.DEFINE_integer("batch_size", None, "Global batch size (default: 16 quick start, 64 otherwise).")
+    flags.DEFINE_integer("batch_size", None, "Global batch size (default: 16).")
     flags.DEFINE_float(
         "learning_rate",
         None,
@@ -96,9 +96,9 @@ def define_flags() -> None:
         "lr_schedule",
         None,
         ["paper", "cosine", "warmup_cosine", "constant"],
-        "paper: x0.5 at 50%, 1e-6 at 65% of the run (default with real data); cosine: decay to 1% "
+        "paper: x0.5 at 50%, 1e-6 at 65% of the run; constant (default with real data); cosine: decay to 1% "
         "(default for the quick start); warmup_cosine: linear warmup over 5% of the steps, then "
-        "cosine to 1%; constant.",
+        "cosine to 1%.",
     )
     flags.DEFINE_enum(
         "strategy",

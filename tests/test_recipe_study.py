@@ -54,7 +54,7 @@ def test_every_candidate_is_a_valid_run_that_fits_the_budget(name, tmp_path):
         assert 15 <= minutes <= 21.5, minutes  # the schedule ends near the budget
 
 
-def _history(points, batch=16, cpu_share=0.95):
+def _history(points, batch=16, cpu_share=0.93):
     """A state.json history: (training minutes, PCK, steps) per checkpoint."""
     out, t_prev = [], 0.0
     for minutes, pck, step in points:
@@ -69,14 +69,16 @@ def test_report_reads_pck_at_budget_marks_and_flags_a_disturbed_run(tmp_path):
     root = tmp_path / "study"
     runs = {
         "current": _history([(6, 4.0, 60), (12, 6.0, 120), (18, 7.0, 180), (21, 8.0, 210)]),
-        "bf16": _history([(6, 5.0, 90), (12, 9.0, 180), (19, 14.0, 270)]),
-        "prog64_cos3e-3": _history([(5, 6.0, 200), (11, 12.0, 400), (20, 17.5, 600)], cpu_share=0.6),
+        "bf16": _history([(6, 5.0, 90), (12, 9.0, 180), (20.5, 14.0, 285)]),
+        "prog64_cos3e-3": _history([(5, 6.0, 200), (11, 12.0, 400), (20, 17.5, 600)], cpu_share=0.8),
     }
+    others = {"current": None, "bf16": 0.02, "prog64_cos3e-3": 0.3}  # None: a record from before it
     for name, hist in runs.items():
         d = root / name
         d.mkdir(parents=True)
         (d / "state.json").write_text(json.dumps({"history": hist, "final_val": {"mean": 1.0}}))
-        (d / "study.json").write_text(json.dumps({"load_before": [0.3, 0, 0], "load_after": [2.1, 0, 0]}))
+        study = {"load_before": [0.3, 0, 0], "load_after": [2.1, 0, 0], "others_cpu": others[name]}
+        (d / "study.json").write_text(json.dumps(study))
     (root / "bf16_cos3e-3").mkdir()  # started but never finished: not reported
     (root / "bf16_cos3e-3" / "state.json").write_text(json.dumps({"history": []}))
     out = subprocess.run(
@@ -88,13 +90,14 @@ def test_report_reads_pck_at_budget_marks_and_flags_a_disturbed_run(tmp_path):
     rows = {line.split("`")[1]: line for line in out.stdout.splitlines() if line.startswith("| `")}
     assert set(rows) == {"current", "bf16", "prog64_cos3e-3"}
     cells = lambda row: [c.strip() for c in row.strip("|").split("|")]  # noqa: E731
-    # PCK at 5 / 10 / 15 / 20 minutes: the last checkpoint at or before each mark
-    assert cells(rows["current"])[1:5] == ["-", "4.00", "6.00", "7.00"]
-    assert cells(rows["bf16"])[1:5] == ["-", "5.00", "9.00", "14.00"]
-    assert cells(rows["prog64_cos3e-3"])[1:5] == ["6.00", "6.00", "12.00", "17.50"]
+    # PCK at 5 / 10 / 15 / 20 minutes, linear between checkpoints (from 0 at 0 minutes)
+    assert cells(rows["current"])[1:5] == ["3.33", "5.33", "6.50", "7.67"]
+    assert cells(rows["bf16"])[1:5] == ["4.17", "7.67", "10.76", "13.71"]
+    assert cells(rows["prog64_cos3e-3"])[1:5] == ["6.00", "11.00", "14.44", "17.50"]
     assert cells(rows["current"])[5] == "21.0 / 3,360 / 8.00"
-    assert cells(rows["prog64_cos3e-3"])[6] == "2.50x"  # at 20 minutes: 17.5 / 7.0
+    assert cells(rows["prog64_cos3e-3"])[6] == "2.28x"  # at 20 minutes: 17.5 / 7.67
     assert cells(rows["current"])[6] == "1.00x"
+    assert cells(rows["bf16"])[7] == "93%, others 2%" and cells(rows["current"])[7] == "93%"
     assert "(disturbed)" in rows["prog64_cos3e-3"] and "(disturbed)" not in rows["bf16"]
     assert "<!-- recipe-study:start -->" in (tmp_path / "results.md").read_text()
     assert (tmp_path / "study.png").stat().st_size > 10_000

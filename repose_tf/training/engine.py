@@ -7,13 +7,12 @@ fit in chunks of ``checkpoint_every`` steps, and save and evaluate the float32 i
 
 from __future__ import annotations
 
-import contextlib
 import time
 from pathlib import Path
 
 from repose_tf.io import atomic_save, atomic_write_text, remove_stale_temps
 from repose_tf.training.config import TrainConfig, check_resume
-from repose_tf.training.errors import NonFiniteLoss, PeerLost, TrainingError
+from repose_tf.training.errors import NonFiniteLoss, TrainingError
 
 
 def train(
@@ -154,15 +153,14 @@ def train(
             output_names=list(model.output),
             workers=c.workers,
         )
-        with peer_loss_as_error(c.strategy, files, state):
-            model.fit(
-                stream,
-                epochs=phase.end // chunk,
-                initial_epoch=step // chunk,
-                steps_per_epoch=chunk,
-                callbacks=callbacks,
-                verbose=verbose,
-            )
+        model.fit(
+            stream,
+            epochs=phase.end // chunk,
+            initial_epoch=step // chunk,
+            steps_per_epoch=chunk,
+            callbacks=callbacks,
+            verbose=verbose,
+        )
         step = int(model.optimizer.iterations.numpy())
     if guard.bad_step is not None:
         raise NonFiniteLoss(
@@ -176,27 +174,6 @@ def train(
         if summary:
             print(summary)
     return final
-
-
-@contextlib.contextmanager
-def peer_loss_as_error(strategy: str, files, state: dict):
-    """Under ``multi_worker``, a collective op failing because a peer died becomes :class:`PeerLost`."""
-    if strategy != "multi_worker":
-        yield
-        return
-    import tensorflow as tf
-
-    lost = (tf.errors.UnavailableError, tf.errors.AbortedError, tf.errors.CancelledError,
-            tf.errors.DeadlineExceededError, tf.errors.InternalError)  # fmt: skip
-    try:
-        yield
-    except lost as e:
-        first = (str(e).strip().splitlines() or [""])[0][:200]
-        raise PeerLost(
-            f"multi_worker: lost contact with another worker ({type(e).__name__}: {first}); the last "
-            f"checkpoint is {files.checkpoint} (step {state.get('step', 0)}); start every worker "
-            "again with --resume"
-        ) from None
 
 
 def finish(
