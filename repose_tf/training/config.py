@@ -42,11 +42,11 @@ REAL = {
     "learning_rate": 1e-3,
     "resolution_schedule": "none",
 }
-#: Fields a resumed run may change without ``allow_change``: they do not alter what the weights
-#: learn from (how long it runs, how much it validates on, where the files are).
 #: Fields added after runs were already written: a saved train_config.json without them was
 #: trained without the feature, whatever today's default is.
 LEGACY_VALUES = {"resolution_schedule": "none", "time_budget_minutes": None}
+#: Fields a resumed run may change without ``allow_change``: they do not alter what the weights
+#: learn from (how long it runs, how much it validates on, where the files are).
 FREE_ON_RESUME = frozenset(
     {"model_dir", "steps", "val_limit", "eval_limit", "workers", "init_weights", "time_budget_minutes"}
 )
