@@ -79,8 +79,11 @@ def test_report_reads_pck_at_budget_marks_and_flags_a_disturbed_run(tmp_path):
         (d / "state.json").write_text(json.dumps({"history": hist, "final_val": {"mean": 1.0}}))
         study = {"load_before": [0.3, 0, 0], "load_after": [2.1, 0, 0], "others_cpu": others[name]}
         (d / "study.json").write_text(json.dumps(study))
-    (root / "bf16_cos3e-3").mkdir()  # started but never finished: not reported
+    (root / "bf16_cos3e-3").mkdir()  # started, no checkpoint yet: not reported
     (root / "bf16_cos3e-3" / "state.json").write_text(json.dumps({"history": []}))
+    (root / "bf16_b8_cos2e-3").mkdir()  # stopped after two checkpoints: reported as such
+    partial = {"history": _history([(7, 5.0, 130), (12, 6.0, 260)], batch=8)}
+    (root / "bf16_b8_cos2e-3" / "state.json").write_text(json.dumps(partial))
     out = subprocess.run(
         [sys.executable, str(REPO / "tools" / "recipe_study.py"), "--report_only", "--run_root", str(root),
          "--doc", str(tmp_path / "results.md"), "--plot", str(tmp_path / "study.png")],
@@ -88,7 +91,9 @@ def test_report_reads_pck_at_budget_marks_and_flags_a_disturbed_run(tmp_path):
     )  # fmt: skip
     assert out.returncode == 0, out.stderr[-2000:]
     rows = {line.split("`")[1]: line for line in out.stdout.splitlines() if line.startswith("| `")}
-    assert set(rows) == {"current", "bf16", "prog64_cos3e-3"}
+    assert set(rows) == {"current", "bf16", "prog64_cos3e-3", "bf16_b8_cos2e-3"}
+    assert "(stopped early)" in rows["bf16_b8_cos2e-3"] and "(stopped early)" not in rows["bf16"]
+    assert [c.strip() for c in rows["bf16_b8_cos2e-3"].strip("|").split("|")][4] == "-"  # no 20 min point
     cells = lambda row: [c.strip() for c in row.strip("|").split("|")]  # noqa: E731
     # PCK at 5 / 10 / 15 / 20 minutes, linear between checkpoints (from 0 at 0 minutes)
     assert cells(rows["current"])[1:5] == ["3.33", "5.33", "6.50", "7.67"]

@@ -206,11 +206,14 @@ def load_runs(args) -> dict[str, dict]:
     runs = {}
     for name in args.names:
         d = Path(args.run_root) / name
-        if not finished(d):
+        if not (d / "state.json").is_file():
             continue
         state = json.loads((d / "state.json").read_text())
+        if not state.get("history"):
+            continue  # started, no checkpoint yet: nothing to report
         study = json.loads((d / "study.json").read_text()) if (d / "study.json").is_file() else {}
-        runs[name] = {"history": state["history"], "study": study, "final": state.get("final_val")}
+        runs[name] = {"history": state["history"], "study": study, "final": state.get("final_val"),
+                      "stopped_early": "final_val" not in state}  # fmt: skip
     return runs
 
 
@@ -284,7 +287,8 @@ def report(runs: dict[str, dict], args, argv) -> str:
                 " (disturbed)" if disturbed(st) else ""
             )
         lines.append(
-            f"| `{name}`: {RECIPES[name].description} | {' | '.join(cells)} | "
+            f"| `{name}`: {RECIPES[name].description}{' (stopped early)' if run['stopped_early'] else ''} | "
+            f"{' | '.join(cells)} | "
             f"{end[0]:.1f} / {end[2]:,} / {end[1]:.2f} | {ratio} | {share_text} | {load} |"
         )
     text = "\n".join(lines)
