@@ -183,7 +183,7 @@ class TrainConfig:
             raise TrainConfigError(
                 "strategy multi_worker does not train under Keras 3.15 yet: with two real worker "
                 "processes the distributed batches reach the train step as PerReplica values "
-                "(ValueError in model.fit); use mirrored on one machine"
+                "(ValueError in model.fit; upstream: keras-team/keras#20585); use mirrored on one machine"
             )
         if self.resolution_schedule != "none":
             self.phases()  # refused here, before anything is read or built
