@@ -40,11 +40,20 @@ def read_lspet(
     kp_all, mask_all = sanitize_joints(j[..., :2], vis_all, report, [f"im{k:05d}.jpg" for k in nums])
     kp_all, mask_all, vis_all = to_keypoint_set(kp_all, mask_all, vis_all & mask_all, "lsp14", ks)
     samples = []
+    ext = _image_ext(root / "images", nums)
     for num, kp, mask, vis in zip(nums, kp_all, mask_all, vis_all, strict=True):
-        path = root / "images" / f"im{num:05d}.jpg"
+        path = root / "images" / f"im{num:05d}{ext}"
         if not mask.any():
             problem(report, on_error, path, "no annotated joint", path.name)
             continue
         center, side = box_from_keypoints(kp, mask)
         samples.append(Sample(str(path), kp, mask, vis, center, side, ks.name, "lspet", f"lspet/{num:05d}"))
     return ListDataset(samples, "lspet", split, ks, report)
+
+
+def _image_ext(images: Path, nums) -> str:
+    """``.jpg`` (the release), or ``.webp`` for a pack (:mod:`repose_tf.data.pack`) that has no JPEGs."""
+    first = next(iter(nums), 1)
+    if not (images / f"im{first:05d}.jpg").exists() and (images / f"im{first:05d}.webp").exists():
+        return ".webp"
+    return ".jpg"

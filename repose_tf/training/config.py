@@ -179,11 +179,10 @@ class TrainConfig:
             raise TrainConfigError(
                 f"time_budget_minutes must be >= 0 (0: none), got {self.time_budget_minutes}"
             )
-        if self.strategy == "multi_worker":
+        if self.strategy == "multi_worker" and self.jit_compile:
             raise TrainConfigError(
-                "strategy multi_worker does not train under Keras 3.15 yet: with two real worker "
-                "processes the distributed batches reach the train step as PerReplica values "
-                "(ValueError in model.fit; upstream: keras-team/keras#20585); use mirrored on one machine"
+                "jit_compile does not combine with strategy multi_worker (its distributed train loop "
+                "runs without XLA); drop one of them"
             )
         if self.resolution_schedule != "none":
             self.phases()  # refused here, before anything is read or built

@@ -27,6 +27,7 @@ def train(
     from repose_tf.data import SampleTransform
     from repose_tf.training import data as train_data
     from repose_tf.training.checkpoint import Checkpointer, RunFiles, Validation
+    from repose_tf.training.distributed import fit_distributed, peer_loss_as_error
     from repose_tf.training.guard import NonFiniteGuard
     from repose_tf.training.initialise import compile_model, restore, warm_start
     from repose_tf.training.precision import has_gpu, resolve_precision
@@ -153,14 +154,18 @@ def train(
             output_names=list(model.output),
             workers=c.workers,
         )
-        model.fit(
-            stream,
+        fit = dict(
             epochs=phase.end // chunk,
             initial_epoch=step // chunk,
             steps_per_epoch=chunk,
             callbacks=callbacks,
             verbose=verbose,
         )
+        with peer_loss_as_error(c.strategy, files.checkpoint, state):
+            if c.strategy == "multi_worker":  # Model.fit fails there under Keras 3.15 (keras#20585)
+                fit_distributed(model, stream, strategy, **fit)
+            else:
+                model.fit(stream, **fit)
         step = int(model.optimizer.iterations.numpy())
     if guard.bad_step is not None:
         raise NonFiniteLoss(

@@ -1,7 +1,8 @@
 """Expected training failures, each with the exit code the CLI returns for it.
 
 The CLI prints ``error: <message>`` (no traceback) and exits with the error's ``exit_code``, so a
-script can tell a bad command line (2) from a run that diverged (3) without reading the text.
+script can tell a bad command line (2) from a run that diverged (3) or a multi-worker run that
+lost a worker (4) without reading the text.
 """
 
 from __future__ import annotations
@@ -23,4 +24,10 @@ class NonFiniteLoss(TrainingError):
     exit_code = 3
 
 
-__all__ = ["ConfigChangeError", "NonFiniteLoss", "TrainingError"]
+class PeerLost(TrainingError):
+    """``--strategy multi_worker``: another worker stopped answering; restart all with --resume."""
+
+    exit_code = 4
+
+
+__all__ = ["ConfigChangeError", "NonFiniteLoss", "PeerLost", "TrainingError"]
