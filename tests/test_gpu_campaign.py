@@ -71,6 +71,10 @@ def test_the_pack_is_an_lspet_directory_with_joints_mapped_into_the_crops(pack, 
 def test_bad_inputs_are_refused_in_one_line(tmp_path):
     r = _run(["pack", f"--data_dir={tmp_path}", f"--output={tmp_path / 'p'}", "--no_wheels"])
     assert r.returncode == 2 and "no joints.mat" in r.stderr and "Traceback" not in r.stderr
+    (tmp_path / "joints.mat").write_text("not a MATLAB file")
+    r = _run(["pack", f"--data_dir={tmp_path}", f"--output={tmp_path / 'p'}", "--no_wheels"])
+    assert r.returncode == 2 and "joints.mat: cannot read MATLAB file" in r.stderr
+    assert "Traceback" not in r.stderr
     r = _run(["train", f"--pack={tmp_path}", f"--output={tmp_path / 'o'}"])
     assert r.returncode == 2 and "not a pack" in r.stderr and "Traceback" not in r.stderr
 

@@ -3,7 +3,7 @@
 Here (CPU machine, once per pack):
 
     python tools/gpu_campaign.py pack --data_dir ../shared/data/lspet --output .gpu_pack
-        # ~9,000 cropped WebP images (~25 MB) + joints.mat + pack.json, and the wheels the GPU
+        # ~9,000 cropped WebP images (~28 MiB) + joints.mat + pack.json, and the wheels the GPU
         # image lacks (keras 3.15, namex, optree for Python 3.12) in .gpu_pack/wheels
 
 There (one device call, .gpu_pack carried; the model code is backend-agnostic):
@@ -100,7 +100,14 @@ def pack(args) -> int:
             bar.total = total
             bar.update(done - bar.n)
 
-    summary = pack_lspet(args.data_dir, out, cfg, progress=progress)
+    from repose_tf.data import DataError
+
+    try:
+        summary = pack_lspet(args.data_dir, out, cfg, progress=progress)
+    except (DataError, OSError, RuntimeError) as e:
+        if bar is not None:
+            bar.close()
+        return _fail(str(e))
     if bar is not None:
         bar.close()
     if not args.no_wheels:

@@ -58,12 +58,15 @@ def pack_lspet(src_dir, out_dir, cfg: PackConfig = PackConfig(), progress=None) 
     import scipy.io
 
     from repose_tf.data import get_dataset
+    from repose_tf.data._common import load_mat_joints
     from repose_tf.data.images import read_image
 
     src, out = Path(src_dir), Path(out_dir)
     root = out / "lspet"
     (root / "images").mkdir(parents=True, exist_ok=True)
-    mat = scipy.io.loadmat(str(src / "joints.mat"))["joints"].astype(np.float64)  # (14, 3, N)
+    mat = load_mat_joints(  # (14, 3, N), checked as the LSPET reader checks it
+        src / "joints.mat", "(14, 3, N): x, y, visible per joint", lambda s: len(s) == 3 and s[:2] == (14, 3)
+    )
     packed = np.zeros_like(mat)  # unpacked images: zero visibility -> skipped by the reader
     limits = {"train": cfg.train_limit, "val": cfg.val_limit}
     todo = []
