@@ -131,11 +131,33 @@ def chain(stretches: list[Stretch], cores: int = DEFAULT_CORES) -> list[dict]:
     return out
 
 
+def _key(h: dict) -> tuple:
+    return tuple(h.get(k) for k in ("step", "samples_seen", "loss", "val_mean", "samples_per_s"))
+
+
+def join_stretches(stretches: list[Stretch]) -> list[Stretch]:
+    """``stretches`` without those a later stretch continues: a run that was shipped and then
+    resumed (``--resume``) holds the shipped stretch's checkpoints as the start of its own history
+    (same steps, losses and validation figures), so keeping both would count them twice."""
+    out: list[Stretch] = []
+    for s in stretches:
+        keys = [_key(h) for h in s.history]
+        while (
+            out
+            and len(out[-1].history) <= len(keys)
+            and [_key(h) for h in out[-1].history] == keys[: len(out[-1].history)]
+        ):
+            out.pop()
+        out.append(s)
+    return out
+
+
 def campaign_stretches(run_dir: str | Path, previous: str | Path | None = None) -> list[Stretch]:
     """The stretches behind a run: those of the release it started from (``previous``, a
-    manifest.json, when the run began with ``--init_weights`` from it), then the run itself."""
+    manifest.json, when the run began with ``--init_weights`` from it, or the release this very run
+    was shipped as before it was resumed), then the run itself."""
     before = load_stretches(previous) if previous else []
-    return before + load_stretches(run_dir)
+    return join_stretches(before + load_stretches(run_dir))
 
 
 def totals(points: list[dict]) -> dict:
@@ -144,4 +166,12 @@ def totals(points: list[dict]) -> dict:
     return {k: last[k] for k in ("total_samples", "total_wall_h", "total_cpu_h")}
 
 
-__all__ = ["Stretch", "campaign_stretches", "chain", "chunk_wall_s", "load_stretches", "totals"]
+__all__ = [
+    "Stretch",
+    "campaign_stretches",
+    "chain",
+    "chunk_wall_s",
+    "join_stretches",
+    "load_stretches",
+    "totals",
+]

@@ -72,6 +72,32 @@ def test_release_manifest_keeps_every_stretch_so_the_next_release_continues_the_
     assert training_provenance(run / "checkpoint.keras")["samples_seen"] == 2400  # no previous: the run alone
 
 
+def test_a_shipped_run_resumed_and_shipped_again_is_counted_once(campaign, tmp_path):
+    """Release N ships run R at step 150; R is resumed to step 250 and shipped with
+    --continues release N: R's first three checkpoints must not be counted twice."""
+    from repose_tf.campaign import campaign_stretches, chain, totals
+    from repose_tf.export.package import training_provenance
+
+    release, run = campaign
+    shipped = tmp_path / "release_n.json"
+    shipped.write_text(json.dumps({"training": training_provenance(run / "checkpoint.keras", release)}))
+    state = json.loads((run / "state.json").read_text())
+    state["history"] += [_entry(s, samples_per_s=4.0, wall_s=200.0, cpu_s=390.0) for s in (200, 250)]
+    (run / "state.json").write_text(json.dumps(state))
+    stretches = campaign_stretches(run, shipped)
+    assert [s.label for s in stretches] == ["models release", "run"]
+    assert totals(chain(stretches))["total_samples"] == 1600 + 250 * 16
+    # a new run from the release restarts at step 0 with the same step numbers but other losses:
+    # a different stretch, kept
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "state.json").write_text(json.dumps({"history": [_entry(50, loss=0.5)]}))
+    assert [s.label for s in campaign_stretches(other, shipped)] == ["models release", "run", "other"]
+    res = _tool("learning_curve.py", "--chain", "--run", shipped, "--run", run)
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert f"Total: {1600 + 4000:,} samples" in res.stdout
+
+
 def _tool(script, *args):
     return subprocess.run([sys.executable, str(REPO / "tools" / script), *map(str, args)],
                           capture_output=True, text=True, timeout=300, env=ENV, cwd=REPO)  # fmt: skip

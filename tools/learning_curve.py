@@ -174,14 +174,14 @@ def main(argv=None) -> int:
     if labels and len(labels) != len(args.run):
         print(f"error: {len(labels)} --label for {len(args.run)} --run", file=sys.stderr)
         return 2
-    from repose_tf.campaign import chain, load_stretches
+    from repose_tf.campaign import chain, join_stretches, load_stretches
 
     try:
         if args.chain:
             stretches = [
                 st for i, r in enumerate(args.run) for st in load_stretches(r, labels[i] if labels else None)
             ]
-            points = chain(stretches)
+            points = chain(join_stretches(stretches))  # a shipped run resumed later is counted once
         else:
             runs = {
                 (labels[i] if labels else Path(r).name or str(r)): load_history(r)
