@@ -130,3 +130,23 @@ def test_learning_curve_and_ship_model_name_a_bad_campaign_file(campaign, tmp_pa
                 "--continues", tmp_path / "nope.json", "--output_dir", tmp_path / "out")  # fmt: skip
     assert res.returncode == 2 and "nope.json: previous release manifest not found" in res.stderr
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
+def test_release_manifest_names_paths_that_mean_something_on_another_machine(campaign, tmp_path, monkeypatch):
+    """A committed manifest names the run and the calibration data relative to the working tree
+    (``../shared/...``) or the home directory (``~/...``), not as this machine's absolute paths."""
+    from repose_tf.export.package import portable_path, training_provenance
+
+    release, run = campaign
+    work = tmp_path / "work"
+    (work / "main").mkdir(parents=True)
+    (work / "shared" / "data").mkdir(parents=True)
+    monkeypatch.chdir(work / "main")
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert portable_path(work / "shared" / "data") == "../shared/data"
+    assert portable_path(work / "main" / "models") == "models"
+    assert portable_path(tmp_path / ".cache" / "runs") == "~/.cache/runs"
+    assert portable_path("/definitely/elsewhere") == "/definitely/elsewhere"
+    prov = training_provenance(run / "checkpoint.keras", release)
+    assert prov["checkpoint"] == "~/run/checkpoint.keras"
+    assert [s["source"] for s in prov["stretches"]] == ["runs/v1/checkpoint.keras", "~/run"]

@@ -60,6 +60,21 @@ def release_model(checkpoint):
     return fresh
 
 
+def portable_path(path: str | Path) -> str:
+    """``path`` as a committed manifest should name it: relative to the working directory when it
+    is beside it (``../shared/data/lspet``), ``~/...`` under the home directory, else as given.
+    A release is read on other machines, where ``/root/...`` or ``/work/...`` mean nothing."""
+    p = Path(os.path.abspath(os.path.expanduser(str(path))))
+    cwd = Path.cwd()
+    for base, prefix in ((cwd, ""), (cwd.parent, "../")):
+        if p.is_relative_to(base) and base != Path(base.anchor):
+            return prefix + str(p.relative_to(base))
+    home = Path.home()
+    if p.is_relative_to(home) and home != Path(home.anchor):
+        return "~/" + str(p.relative_to(home))
+    return str(path)
+
+
 def training_provenance(checkpoint: Path, previous: Path | None = None) -> dict:
     """Step, samples seen and validation history from the run's ``state.json`` (if beside it).
 
@@ -70,12 +85,12 @@ def training_provenance(checkpoint: Path, previous: Path | None = None) -> dict:
 
     state_path = checkpoint.parent / "state.json"
     if not state_path.is_file():
-        return {"checkpoint": str(checkpoint)}
+        return {"checkpoint": portable_path(checkpoint)}
     state = json.loads(state_path.read_text())
     hist = state.get("history", [])
     last = hist[-1] if hist else {}
     out = {
-        "checkpoint": str(checkpoint),
+        "checkpoint": portable_path(checkpoint),
         "step": state.get("step"),
         "samples_seen": last.get("samples_seen"),
         "train_wall_s": round(sum(h.get("wall_s", 0.0) for h in hist), 1),
@@ -92,9 +107,17 @@ def training_provenance(checkpoint: Path, previous: Path | None = None) -> dict:
             samples_seen=t["total_samples"],
             total_wall_h=round(t["total_wall_h"], 3),
             total_cpu_h=round(t["total_cpu_h"], 3),
-            stretches=[s.to_dict() for s in stretches],
+            stretches=[
+                s.to_dict() | {"source": portable_path(s.source) if s.source else ""} for s in stretches
+            ],
         )
     return out
+
+
+def _portable_calibration(info: dict | None) -> dict | None:
+    if not info or not isinstance(info.get("source"), str) or info["source"] == "array":
+        return info
+    return info | {"source": portable_path(info["source"])}
 
 
 def package_model(
@@ -158,7 +181,7 @@ def package_model(
             "model": {k: v for k, v in meta.items() if k != "config"},
             "config": model.repose_config.to_dict(),
             "training": training,
-            "calibration": results["int8"].calibration if "int8" in results else None,
+            "calibration": _portable_calibration(results["int8"].calibration) if "int8" in results else None,
             "files": {p.name: {"bytes": p.stat().st_size, "sha256": sha256(p)} for p in files},
             "package_seconds": round(time.perf_counter() - t0, 1),
         }
