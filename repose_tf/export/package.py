@@ -76,16 +76,20 @@ def portable_path(path: str | Path) -> str:
 
 
 def training_provenance(checkpoint: Path, previous: Path | None = None) -> dict:
-    """Step, samples seen and validation history from the run's ``state.json`` (if beside it).
+    """Step, samples seen and validation history from the run's ``state.json`` (if beside it),
+    and ``averaged_from`` when the checkpoint is a mean of several (tools/average_checkpoints.py).
 
     With ``previous`` (the manifest of the release the run started from with ``--init_weights``),
     ``stretches`` lists every run behind the weights and ``samples_seen`` counts all of them.
     """
     from repose_tf.campaign import campaign_stretches, chain, totals
+    from repose_tf.training.averaging import read_averaging_record
 
+    averaging = read_averaging_record(checkpoint)  # made by tools/average_checkpoints.py
+    extra = {"averaged_from": averaging["averaged_from"]} if averaging else {}
     state_path = checkpoint.parent / "state.json"
     if not state_path.is_file():
-        return {"checkpoint": portable_path(checkpoint)}
+        return {"checkpoint": portable_path(checkpoint), **extra}
     state = json.loads(state_path.read_text())
     hist = state.get("history", [])
     last = hist[-1] if hist else {}
@@ -98,6 +102,7 @@ def training_provenance(checkpoint: Path, previous: Path | None = None) -> dict:
             {k: h.get(k) for k in ("step", "samples_seen", "loss", "samples_per_s", "val_metric", "val_mean")}
             for h in hist
         ],
+        **extra,
     }
     if hist:
         stretches = campaign_stretches(checkpoint.parent, previous)
