@@ -101,3 +101,19 @@ def test_refusals_name_the_problem(two_checkpoints, tmp_path):
     assert "Traceback" not in res.stderr
     res = _cli(a, b, "--weights", "1,x", "--output", tmp_path / "x.keras")
     assert res.returncode == 2 and "--weights '1,x'" in res.stderr
+
+
+def test_a_broken_averaging_record_is_named_not_a_json_traceback(tmp_path):
+    """ship_model reads X.averaging.json beside the checkpoint; a damaged one is a one-line error."""
+    from repose_tf.export.package import training_provenance
+
+    ckpt = tmp_path / "avg.keras"
+    record = tmp_path / "avg.averaging.json"
+    record.write_text("{not json")
+    with pytest.raises(ValueError, match=r"avg\.averaging\.json: not a readable averaging record"):
+        training_provenance(ckpt)
+    record.write_text(json.dumps({"output": "avg.keras"}))
+    with pytest.raises(ValueError, match=r"averaging\.json: an averaging record needs an 'averaged_from'"):
+        training_provenance(ckpt)
+    record.write_text(json.dumps({"averaged_from": [{"checkpoint": "a.keras", "weight": 1.0}]}))
+    assert training_provenance(ckpt)["averaged_from"] == [{"checkpoint": "a.keras", "weight": 1.0}]

@@ -30,7 +30,15 @@ def averaging_record_path(model_path: str | os.PathLike) -> Path:
 def read_averaging_record(model_path: str | os.PathLike) -> dict | None:
     """The averaging record beside ``model_path``, or None when it was not made by averaging."""
     rec = averaging_record_path(model_path)
-    return json.loads(rec.read_text()) if rec.is_file() else None
+    if not rec.is_file():
+        return None
+    try:
+        record = json.loads(rec.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise ValueError(f"{rec}: not a readable averaging record ({e})") from None
+    if not isinstance(record, dict) or not isinstance(record.get("averaged_from"), list):
+        raise ValueError(f"{rec}: an averaging record needs an 'averaged_from' list")
+    return record
 
 
 def _load(path: Path):
