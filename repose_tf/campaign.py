@@ -13,7 +13,9 @@ shared the CPU).
 
 Where the stretches are kept: a run directory's ``state.json`` holds its own history; a release's
 ``manifest.json`` (written by :mod:`repose_tf.export.package`) holds ``training.stretches``, every
-stretch that led to the shipped weights, so a new machine can continue the curve from ``models/``.
+stretch that led to the shipped weights, so a new machine can continue the curve from ``models/``;
+the campaign trunk's ledger ``models/trunk/trunk.json`` (:mod:`repose_tf.training.trunk`) holds the
+trunk's stretches, with their weight averages' validation (``ema_val``) at every checkpoint.
 """
 
 from __future__ import annotations
@@ -22,7 +24,10 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-ENTRY_KEYS = ("step", "samples_seen", "loss", "samples_per_s", "wall_s", "cpu_s", "val_metric", "val_mean")
+ENTRY_KEYS = (
+    "step", "samples_seen", "loss", "samples_per_s", "wall_s", "cpu_s",
+    "val_metric", "val_mean", "ema_val", "lr",
+)  # fmt: skip
 DEFAULT_CORES = 2  # this project's machines; used only to estimate cpu_s of old chunks
 
 
@@ -82,6 +87,19 @@ def load_stretches(path: str | Path, label: str | None = None) -> list[Stretch]:
     if not p.is_file():
         raise FileNotFoundError(f"{p}: no state.json or manifest.json (is this a training run directory?)")
     data = _read_json(p)
+    if "lr_schedule" in data and "stretches" in data:  # the campaign trunk's ledger
+        stretches = []
+        for d in data["stretches"]:
+            hist = _check(d.get("history", []), p)
+            hist = [
+                {**h, "lr": h.get("lr", data["learning_rate"])} for h in hist
+            ]  # steady after a 100-step ramp
+            stretches.append(
+                Stretch(d["label"], hist, machine=d.get("machine", "not recorded"), source=str(p))
+            )
+        if not stretches:
+            raise ValueError(f"{p}: the trunk ledger records no stretch yet")
+        return stretches
     if "training" in data:  # a release manifest
         training = data["training"] or {}
         if training.get("stretches"):

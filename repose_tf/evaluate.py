@@ -30,6 +30,12 @@ DATASET_KEYPOINTS = {
 #: Metric per dataset, as published for it.
 DATASET_METRIC = {"lsp": "PCK", "lspet": "PCK", "synthetic": "PCK", "coco": "PCK", "mpii": "PCKh"}
 THRESHOLDS = np.round(np.arange(0.0, 0.5001, 0.01), 4)
+#: What each half of LSPET validation is for (:mod:`repose_tf.data.lspet`), printed with every
+#: table so a figure is never quoted from the part that chose it.
+SPLIT_ROLES = {
+    "select": "the part for choosing checkpoints, recipes and releases",
+    "report": "the part for published figures; never used to choose",
+}
 
 
 def as_predictor(model, num_threads: int | None = None):
@@ -55,6 +61,31 @@ class PredictionSet:
     ids: list[str]
     keypoint_set: str
     seconds: float
+
+    def subset(self, images) -> PredictionSet:
+        """The same run restricted to some images (an ``(N,)`` bool mask or indices), e.g. one
+        orientation group, so a subset is scored without predicting again. ``seconds`` is the
+        subset's share of the run's time."""
+        n = len(self.ids)
+        sel = np.asarray(images)
+        if sel.dtype == bool:
+            if sel.shape != (n,):
+                raise ValueError(f"subset: expected a bool mask of shape ({n},), got {sel.shape}")
+            idx = np.flatnonzero(sel)
+        else:
+            idx = sel.astype(np.int64).reshape(-1)
+            if idx.size and (idx.min() < -n or idx.max() >= n):
+                raise ValueError(f"subset: image indices must lie in 0..{n - 1}")
+        return PredictionSet(
+            self.pred[idx],
+            self.scores[idx],
+            self.gt[idx],
+            self.mask[idx],
+            self.visible[idx],
+            [self.ids[i] for i in idx],
+            self.keypoint_set,
+            self.seconds * len(idx) / n if n else 0.0,
+        )
 
 
 def predict_dataset(
@@ -152,6 +183,53 @@ def _predict(predictor, dataset, flips, limit, batch_size, progress) -> dict[boo
         )
         for f in flips
     }
+
+
+def parse_splits(spec: str) -> list[str]:
+    """``"select,report"`` -> ``["select", "report"]``: the parts a report scores one by one.
+
+    An empty or repeated name is a ValueError here; an unknown one is refused by the reader.
+    """
+    parts = [p.strip() for p in str(spec).split(",")]
+    if not spec or not all(parts):
+        raise ValueError(f"--split {spec!r}: empty split name (expected e.g. select,report)")
+    twice = sorted({p for p in parts if parts.count(p) > 1})
+    if twice:
+        raise ValueError(f"--split {spec!r}: {', '.join(twice)} listed more than once")
+    return parts
+
+
+def load_splits(dataset: str, data_dir, splits: list[str], keypoint_set: str | None = None) -> dict:
+    """``{split: dataset}`` for every part, read before any model loads so a bad split fails fast.
+
+    A part without a single image is a ValueError (a report over nothing would print NaN).
+    """
+    from repose_tf.data import get_dataset
+
+    ks = keypoint_set or DATASET_KEYPOINTS.get(dataset.lower(), "lsp14")
+    out = {}
+    for split in splits:
+        ds = get_dataset(dataset, data_dir, split, ks)
+        if len(ds) == 0:
+            raise ValueError(f"{dataset} split {split!r} in {data_dir} has no images")
+        out[split] = ds
+    return out
+
+
+def split_title(dataset: str, split: str) -> str:
+    """A table's label: which images, and (LSPET ``select`` / ``report``) what the part is for."""
+    name = "LSPET" if dataset.lower() == "lspet" else dataset
+    if dataset.lower() != "lspet":
+        return f"{name} `{split}`"
+    from repose_tf.data.lspet import LSPET_SPLITS
+
+    first, last, *stride = LSPET_SPLITS.get(split, (0, 0))
+    kind = ("odd " if first % 2 else "even ") if stride == [2] else ""
+    what = f" ({kind}images {first}-{last})" if first else ""
+    role = SPLIT_ROLES.get(split)
+    if role is None and split == "val":
+        role = "select + report; `report` alone is the part for published figures"
+    return f"{name} `{split}`{what}" + (f": {role}" if role else "")
 
 
 def standard_results(ps: PredictionSet, dataset_name: str) -> dict:

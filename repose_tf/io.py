@@ -43,6 +43,13 @@ def atomic_write_text(path: str | os.PathLike, text: str) -> None:
         tmp.write_text(text)
 
 
+def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
+    """Write ``data`` to ``path`` atomically."""
+    path = Path(path)
+    with _atomic(path, path.with_name(f".{path.name}.tmp{os.getpid()}")) as tmp:
+        tmp.write_bytes(data)
+
+
 def remove_stale_temps(directory: str | os.PathLike) -> list[Path]:
     """Delete temp files left by a process killed mid-write (never a real checkpoint)."""
     stale = list(Path(directory).glob(".*.tmp*"))
@@ -51,4 +58,4 @@ def remove_stale_temps(directory: str | os.PathLike) -> list[Path]:
     return stale
 
 
-__all__ = ["atomic_save", "atomic_write_text", "remove_stale_temps"]
+__all__ = ["atomic_save", "atomic_write_bytes", "atomic_write_text", "remove_stale_temps"]

@@ -20,6 +20,7 @@ import sys
 from repose_tf.training import TrainConfig, TrainingError, train
 from repose_tf.training.initialise import warm_start  # noqa: F401  (public: tests and notebooks)
 from repose_tf.training.precision import PRECISIONS
+from repose_tf.training.schedules import LR_SCHEDULES
 
 
 def define_flags() -> None:
@@ -95,10 +96,10 @@ def define_flags() -> None:
     flags.DEFINE_enum(
         "lr_schedule",
         None,
-        ["paper", "cosine", "warmup_cosine", "constant"],
+        list(LR_SCHEDULES),
         "paper: x0.5 at 50%, 1e-6 at 65% of the run; constant (default with real data); cosine: decay to 1% "
         "(default for the quick start); warmup_cosine: linear warmup over 5% of the steps, then "
-        "cosine to 1%.",
+        "cosine to 1%; warmup_constant: a 100-step ramp to a steady rate (the campaign trunk).",
     )
     flags.DEFINE_enum(
         "strategy",
@@ -124,6 +125,10 @@ def define_flags() -> None:
         "the paper's table 7 also trains 10).",
     )
     flags.DEFINE_bool("augment", True, "The paper's augmentation (scale, rotation, flip, colour).")
+    flags.DEFINE_float(
+        "rotation", d["rotation"].default, "Largest augmentation rotation, degrees (uniform in +-rotation)."
+    )
+    flags.DEFINE_float("rotation_prob", d["rotation_prob"].default, "Share of training samples rotated.")
     flags.DEFINE_integer(
         "eval_limit", None, "Images in the final held-out evaluation (default: the whole split)."
     )
@@ -132,6 +137,13 @@ def define_flags() -> None:
         None,
         "Progressive resolution: SIZE:FRACTION of the steps, ending at the preset's input size, "
         "e.g. 64:0.6,96:0.2,128:0.2 (same weights at every size; the saved model is at the preset's).",
+    )
+    flags.DEFINE_string(
+        "ema_decays",
+        d["ema_decays"].default,
+        "Exponential moving averages of the weights to keep, e.g. 0.99,0.998: saved beside each "
+        "checkpoint (ema.npz), validated with it and resumed with it; export one with "
+        "tools/export_average.py.",
     )
     flags.DEFINE_float(
         "time_budget_minutes",

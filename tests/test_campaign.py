@@ -150,3 +150,35 @@ def test_release_manifest_names_paths_that_mean_something_on_another_machine(cam
     prov = training_provenance(run / "checkpoint.keras", release)
     assert prov["checkpoint"] == "~/run/checkpoint.keras"
     assert [s["source"] for s in prov["stretches"]] == ["runs/v1/checkpoint.keras", "~/run"]
+
+
+def test_the_trunk_ledger_chains_after_the_releases_with_its_rate_and_averages(campaign, tmp_path):
+    """models/trunk/trunk.json (tools/trunk.py save) is one more --run of the chained curve: its
+    stretches follow the release's, each checkpoint carries the trunk's rate and its best average."""
+    from repose_tf.campaign import chain, load_stretches
+
+    release, _ = campaign
+    ledger = tmp_path / "trunk.json"
+    hist = [_entry(s, cpu_s=300.0, ema_val={"0.99": s / 10 + 0.5, "0.998": s / 10 + 1.0}) for s in (100, 200)]
+    stretches = [{"label": "trunk 1", "machine": "m", "history": hist},
+                 {"label": "trunk 2", "machine": "m", "history": hist[:1]}]  # fmt: skip
+    ledger.write_text(
+        json.dumps({"lr_schedule": "warmup_constant", "learning_rate": 3e-4, "stretches": stretches})
+    )
+    stretches = load_stretches(release) + load_stretches(ledger)
+    assert [s.label for s in stretches] == ["models release", "trunk 1", "trunk 2"]
+    pts = chain(stretches)
+    assert [p["total_samples"] for p in pts] == [800, 1600, 3200, 4800, 6400]
+    assert [p.get("lr") for p in pts[2:]] == [3e-4] * 3
+    png, doc = tmp_path / "curve.png", tmp_path / "doc.md"
+    doc.write_text("# r\n")
+    res = _tool(
+        "learning_curve.py", "--chain", "--run", release, "--run", ledger, "--output", png, "--doc", doc
+    )
+    assert res.returncode == 0, res.stderr
+    assert png.stat().st_size > 10_000
+    row = next(line for line in res.stdout.splitlines() if line.startswith("| trunk 1 | m | 200 |"))
+    assert "| 0.0003 |" in row and "| 21.00 (0.998) |" in row
+    ledger.write_text(json.dumps({"lr_schedule": "warmup_constant", "learning_rate": 3e-4, "stretches": []}))
+    with pytest.raises(ValueError, match="no stretch yet"):
+        load_stretches(ledger)

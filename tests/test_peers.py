@@ -62,9 +62,11 @@ def test_peer_has_no_flip_test(movenet, data_dir):
 
 
 def test_compare_peers_cli(tmp_path, movenet, data_dir):
-    """Both models on the same 12 validation crops: MoveNet (a trained peer) scores far above
-    chance on the 12 limb joints, so crop, COCO->LSP mapping and coordinates are right; an
-    untrained RePose scores near zero; overlays, JSON and the doc section are written."""
+    """Both models on the same 8 crops of each validation part (select and report, each on its
+    own): MoveNet (a trained peer) scores far above chance on the 12 limb joints, so crop,
+    COCO->LSP mapping and coordinates are right; an untrained RePose scores near zero; every part
+    has its orientation groups, which add up to its scored images; overlays, JSON and the doc
+    section are written."""
     from repose_tf import RePose
 
     model = tmp_path / "tiny.keras"
@@ -74,7 +76,7 @@ def test_compare_peers_cli(tmp_path, movenet, data_dir):
     args = [
         sys.executable, str(REPO / "tools" / "compare_peers.py"), "--model", str(model),
         "--peer", str(movenet),
-        "--data_dir", str(data_dir / "lspet"), "--limit", "12", "--latency_runs", "3", "--no_progress",
+        "--data_dir", str(data_dir / "lspet"), "--limit", "8", "--latency_runs", "3", "--no_progress",
         "--overlay_dir", str(tmp_path / "ov"), "--overlays", "2", "--output_json", str(tmp_path / "c.json"),
         "--doc", str(doc),
     ]  # fmt: skip
@@ -82,18 +84,54 @@ def test_compare_peers_cli(tmp_path, movenet, data_dir):
         res = subprocess.run(args, capture_output=True, text=True, timeout=900, env=ENV, cwd=tmp_path)
         assert res.returncode == 0, res.stdout[-2000:] + res.stderr[-3000:]
     out = json.loads((tmp_path / "c.json").read_text())
-    repose, peer = out["rows"]
-    assert (repose["role"], peer["role"]) == ("RePose", "peer")
-    assert repose["num_images"] == peer["num_images"] > 0 and repose["num_joints"] == peer["num_joints"]
-    assert peer["input"] == 192 and repose["input"] == 128
-    assert peer["pck02_limbs"] > 30.0, peer
-    assert repose["pck02_limbs"] < peer["pck02_limbs"]
-    assert set(peer["per_group"]) >= {"Shoulder", "Elbow", "Wrist", "Hip", "Knee", "Ankle", "Mean"}
-    assert all(r["latency_ms"] > 0 for r in out["rows"])
-    assert len(list((tmp_path / "ov").glob("compare_*.png"))) == 2
+    assert out["splits"] == ["select", "report"] and list(out["parts"]) == ["select", "report"]
+    titles = {}
+    for split, part in out["parts"].items():
+        repose, peer = part["rows"]
+        assert (repose["role"], peer["role"]) == ("RePose", "peer")
+        assert repose["num_images"] == peer["num_images"] > 0 and repose["num_joints"] == peer["num_joints"]
+        assert repose["num_images"] + repose["num_skipped_images"] == 8  # --limit is per part
+        assert peer["input"] == 192 and repose["input"] == 128
+        assert peer["pck02_limbs"] > 30.0, (split, peer)
+        assert repose["pck02_limbs"] < peer["pck02_limbs"]
+        assert set(peer["per_group"]) >= {"Shoulder", "Elbow", "Wrist", "Hip", "Knee", "Ankle", "Mean"}
+        counts = part["orientation_counts"]
+        assert set(counts) == {"upright", "sideways", "upside_down", "unknown"}
+        assert sum(counts.values()) == repose["num_images"]
+        for r in part["rows"]:
+            groups = r["orientation"]
+            assert {g: v["num_images"] for g, v in groups.items()} == counts
+            assert sum(v["num_joints"] for v in groups.values()) == r["num_joints"]
+            hits = sum(v["mean"] * v["num_joints"] / 100 for v in groups.values() if v["num_joints"])
+            assert hits == pytest.approx(r["pck02_limbs"] * r["num_joints"] / 100)
+        titles[split] = part["title"]
+    assert "published figures" in titles["report"] and "choosing" in titles["select"]
+    assert all(r["latency_ms"] > 0 for p in out["parts"].values() for r in p["rows"])
+    assert len(list((tmp_path / "ov").glob("compare_*.png"))) == 4  # --overlays per part
     text = doc.read_text()
     assert text.count("<!-- compare-peers:start -->") == 1 and "kept text" in text
-    assert "PCK@0.2 (12 limbs)" in res.stdout
+    for stdout_or_doc in (res.stdout, text):
+        assert "PCK@0.2 (12 limbs)" in stdout_or_doc
+        assert "**LSPET `select` (odd images 8001-8999): the part for choosing" in stdout_or_doc
+        assert "**LSPET `report` (even images 8002-9000): the part for published figures" in stdout_or_doc
+        c = out["parts"]["report"]["orientation_counts"]
+        assert f"upright (n={c['upright']}) | sideways (n={c['sideways']})" in stdout_or_doc
+
+
+def test_compare_peers_refuses_a_bad_split(movenet):
+    """Unknown or empty split names: one line, exit 2, before any model is loaded."""
+    for split, msg in [("select,bogus", "unknown split 'bogus'"), ("select,", "empty split name")]:
+        tool = str(REPO / "tools" / "compare_peers.py")
+        res = subprocess.run(
+            [sys.executable, tool, "--split", split, "--peer", str(movenet)],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            env=ENV,
+        )
+        assert res.returncode == 2, res.stderr[-2000:]
+        assert msg in res.stderr and "Traceback" not in res.stderr
+        assert res.stderr.strip().splitlines()[-1].startswith("error: ")
 
 
 def test_compare_peers_missing_model_is_a_clear_error(tmp_path, movenet):

@@ -124,28 +124,47 @@ def test_flip_pair_equals_two_separate_evaluations(release, data_dir):
 
 
 def test_evaluate_models_scores_every_runtime_with_and_without_flip(release, data_dir, tmp_path):
+    """Every runtime, flip off and on, on 8 images of each validation part (select and report, each
+    on its own), with an orientation table per part whose groups add up to its scored images."""
     _, out = release
     js, doc, png = tmp_path / "r.json", tmp_path / "results.md", tmp_path / "curve.png"
     doc.write_text("# Results\n\nintro kept\n")
     res = _tool(
         "evaluate_models.py", "--model", out / "tiny.keras", "--model", out / "tiny_float16.tflite",
-        "--model", out / "tiny_int8.tflite", "--data_dir", data_dir / "lspet", "--limit", 16,
+        "--model", out / "tiny_int8.tflite", "--data_dir", data_dir / "lspet", "--limit", 8,
         "--no_progress", "--output_json", js, "--doc", doc, "--plot", png,
     )  # fmt: skip
     rep = json.loads(js.read_text())
-    rows = {(Path(r["model"]).name, r["flip"]): r for r in rep["rows"]}
-    assert len(rows) == 6
-    for r in rows.values():
-        assert set(r["results"]) == {
-            "PCK@0.2", "PCK@0.1", "PCK@0.2 (12 limb joints)", "PCK@0.1 (12 limb joints)",
-        }  # fmt: skip
-        assert r["results"]["PCK@0.1"]["mean"] <= r["results"]["PCK@0.2"]["mean"]
-    # float16 reproduces the Keras model's figures (same keypoints to well under a pixel)
-    for flip in (False, True):
-        k = rows[("tiny.keras", flip)]["results"]["PCK@0.2"]["mean"]
-        f = rows[("tiny_float16.tflite", flip)]["results"]["PCK@0.2"]["mean"]
-        assert abs(k - f) <= 1.0
+    assert rep["splits"] == ["select", "report"] and list(rep["parts"]) == ["select", "report"]
     text = doc.read_text()
+    for split, part in rep["parts"].items():
+        rows = {(Path(r["model"]).name, r["flip"]): r for r in part["rows"]}
+        assert len(rows) == 6
+        for r in rows.values():
+            assert set(r["results"]) == {
+                "PCK@0.2", "PCK@0.1", "PCK@0.2 (12 limb joints)", "PCK@0.1 (12 limb joints)",
+            }  # fmt: skip
+            assert r["results"]["PCK@0.1"]["mean"] <= r["results"]["PCK@0.2"]["mean"]
+            limbs = r["results"]["PCK@0.2 (12 limb joints)"]
+            assert limbs["num_images"] + limbs["num_skipped_images"] == 8  # --limit is per part
+            groups = r["orientation"]
+            assert set(groups) == {"upright", "sideways", "upside_down", "unknown"}
+            assert sum(g["num_images"] for g in groups.values()) == limbs["num_images"]
+            assert sum(g["num_joints"] for g in groups.values()) == limbs["num_joints"]
+            assert {k: g["num_images"] for k, g in groups.items()} == part["orientation_counts"]
+        # float16 reproduces the Keras model's figures (same keypoints to well under a pixel)
+        for flip in (False, True):
+            k = rows[("tiny.keras", flip)]["results"]["PCK@0.2"]["mean"]
+            f = rows[("tiny_float16.tflite", flip)]["results"]["PCK@0.2"]["mean"]
+            assert abs(k - f) <= 1.0
+        c = part["orientation_counts"]
+        head = f"| model | runtime | upright (n={c['upright']}) | sideways (n={c['sideways']}) |"
+        for shown in (res.stdout, text):
+            assert f"Per body orientation, PCK@0.2 (12 limb joints), flip test off, lspet {split}:" in shown
+            assert head in shown
+    for shown in (res.stdout, text):
+        assert "**LSPET `select` (odd images 8001-8999): the part for choosing" in shown
+        assert "**LSPET `report` (even images 8002-9000): the part for published figures" in shown
     assert (
         "intro kept" in text and "<!-- model-results:start -->" in text and "tiny_int8.tflite +flip" in text
     )
@@ -153,6 +172,27 @@ def test_evaluate_models_scores_every_runtime_with_and_without_flip(release, dat
     assert "| tiny.keras | keras | off |" in res.stdout
     bad = _tool("evaluate_models.py", "--model", tmp_path / "missing.tflite", check=False)
     assert bad.returncode == 2 and "missing.tflite" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_evaluate_models_refuses_a_bad_split(data_dir, tmp_path):
+    """Unknown or empty split names and an empty --limit: one line, exit 2, before any inference."""
+    model = MODELS / "repose_lsp14_int8.tflite"
+    if not model.is_file():
+        pytest.skip(f"{model} not found")
+    cases = [
+        (["--split", "report,bogus"], "unknown split 'bogus'"),
+        (["--split", "select,,report"], "empty split name"),
+        (["--split", ""], "empty split name"),
+        (["--split", "select,select"], "listed more than once"),
+        (["--limit", "0"], "expected at least 1 image per split"),
+    ]
+    for extra, msg in cases:
+        bad = _tool(
+            "evaluate_models.py", "--model", model, "--data_dir", data_dir / "lspet", *extra, check=False
+        )
+        assert bad.returncode == 2, (extra, bad.stderr[-2000:])
+        assert msg in bad.stderr and "Traceback" not in bad.stderr
+        assert bad.stderr.strip().splitlines()[-1].startswith("error: ")
 
 
 def test_flagged_names_a_model_too_far_below_the_reference():

@@ -11,6 +11,13 @@ convention: visible joints only, torso-normalised; images whose torso joints are
 skipped for both models). Latency is the median single-image inference time of each model's own
 runtime (TFLite / ONNX / Keras), --threads threads, measured in this process one model after the
 other. --overlay_dir writes side-by-side overlays (RePose | peer) for the first --overlays images.
+
+--split takes a comma list and reports each part on its own (default: select,report, the two
+interleaved halves of 8001-9000: `report` is the part for published figures, `select` the part
+for choosing; `val` is both together). Every part's table adds PCK@0.2 over the 12 limb joints
+per body orientation (upright / sideways / upside down by the ground-truth torso, with the image
+count of each; :mod:`repose_tf.metrics.orientation`). Each model predicts each image once per
+part; --limit, --overlays apply per part.
 """
 
 from __future__ import annotations
@@ -43,8 +50,13 @@ def parse_args(argv=None) -> argparse.Namespace:
     )
     p.add_argument("--peer", action="append", help=f"Peer MoveNet .tflite file(s). Default: {DEFAULT_PEER}")
     p.add_argument("--data_dir", default=str(DEFAULT_DATA), help="LSPET directory (joints.mat + images).")
-    p.add_argument("--split", default="val", help="LSPET split: val = images 8001-9000.")
-    p.add_argument("--limit", type=int, default=None, help="Only the first N images of the split.")
+    p.add_argument(
+        "--split",
+        default="select,report",
+        help="LSPET split(s), comma-separated, each reported on its own: report = even images "
+        "8002-9000 (published figures), select = odd 8001-8999 (choosing), val = both.",
+    )
+    p.add_argument("--limit", type=int, default=None, help="Only the first N images of each split.")
     p.add_argument("--threads", type=int, default=1, help="Inference threads (accuracy and latency).")
     p.add_argument("--latency_runs", type=int, default=50, help="Timed single-image runs per model.")
     p.add_argument("--output_json", default=None, help="Write every figure as JSON here.")
@@ -121,61 +133,124 @@ def _overlays(rows, ds, out_dir: Path, n: int) -> list[Path]:
 
 
 def compare(args) -> dict:
+    """``{"splits", "parts": {split: {"title", "rows"}}, ...}``: one row per model and part."""
     from repose_tf import metrics
-    from repose_tf.data import get_dataset
-    from repose_tf.evaluate import predict_dataset, score
+    from repose_tf.evaluate import load_splits, parse_splits, predict_dataset, score, split_title
 
+    splits = parse_splits(args.split)
+    if args.limit is not None and args.limit < 1:
+        raise ValueError(f"--limit {args.limit}: expected at least 1 image per split")
+    datasets = load_splits("lspet", args.data_dir, splits, "lsp14")
     models = _load_models(args)
-    ds = get_dataset("lspet", args.data_dir, args.split, "lsp14")
-    rows = []
+    parts = {s: {"split": s, "title": split_title("lspet", s), "rows": []} for s in splits}
     for name, role, pred in models:
-        ps = predict_dataset(pred, ds, limit=args.limit, progress=not args.no_progress)
-        limbs = score(ps, "lspet", joints=metrics.LSP_LIMB_JOINTS)
-        limbs01 = score(ps, "lspet", threshold=0.1, joints=metrics.LSP_LIMB_JOINTS)
-        rows.append(
-            {
-                "name": name,
-                "role": role,
-                "runtime": pred.kind,
-                "input": pred.input_size,
-                "pck02_limbs": limbs.mean,
-                "pck01_limbs": limbs01.mean,
-                "per_group": limbs.to_dict()["per_group"],
-                "num_images": limbs.num_images,
-                "num_joints": limbs.num_joints,
-                "num_skipped_images": limbs.num_skipped_images,
-                "latency_ms": _latency(pred, args.latency_runs),
-                "ps": ps,
-            }
-        )
+        for split, ds in datasets.items():  # one prediction per image and part; groups reuse it
+            ps = predict_dataset(pred, ds, limit=args.limit, progress=not args.no_progress)
+            limbs = score(ps, "lspet", joints=metrics.LSP_LIMB_JOINTS)
+            limbs01 = score(ps, "lspet", threshold=0.1, joints=metrics.LSP_LIMB_JOINTS)
+            orient = metrics.score_by_orientation(ps, "lspet", joints=metrics.LSP_LIMB_JOINTS)
+            parts[split]["rows"].append(
+                {
+                    "name": name,
+                    "role": role,
+                    "runtime": pred.kind,
+                    "input": pred.input_size,
+                    "pck02_limbs": limbs.mean,
+                    "pck01_limbs": limbs01.mean,
+                    "per_group": limbs.to_dict()["per_group"],
+                    "num_images": limbs.num_images,
+                    "num_joints": limbs.num_joints,
+                    "num_skipped_images": limbs.num_skipped_images,
+                    "orientation": orient,
+                    "ps": ps,
+                }
+            )
+        latency = _latency(pred, args.latency_runs)  # the runtime's, not the images': once per model
+        for part in parts.values():
+            part["rows"][-1]["latency_ms"] = latency
     if args.overlay_dir:
-        for p in _overlays(rows, ds, Path(args.overlay_dir), args.overlays):
-            print(f"overlay: {p}")
-    return {"rows": rows, "split": args.split, "data_dir": args.data_dir, "threads": args.threads}
+        for split, ds in datasets.items():
+            for p in _overlays(parts[split]["rows"], ds, Path(args.overlay_dir), args.overlays):
+                print(f"overlay: {p}")
+    return {
+        "splits": splits,
+        "parts": parts,
+        "data_dir": args.data_dir,
+        "limit": args.limit,
+        "threads": args.threads,
+    }
 
 
-def table(result: dict) -> str:
+def _pck(value: float) -> str:
+    return "-" if value != value else f"{value:.2f}"  # NaN: a group without a scored image
+
+
+def part_table(part: dict) -> str:
+    """One part's Markdown: title, the model table with orientation columns, and what it counts."""
+    from repose_tf.metrics import ORIENTATION_GROUPS, ORIENTATION_RULE
+
     groups = ["Shoulder", "Elbow", "Wrist", "Hip", "Knee", "Ankle"]
+    r0 = part["rows"][0]
+    counts = {g: r0["orientation"][g].num_images for g in ORIENTATION_GROUPS}
+    shown = [g for g in ORIENTATION_GROUPS if g != "unknown" or counts[g]]
     head = (
         "| model | role | runtime | input | "
         + " | ".join(groups)
-        + " | PCK@0.2 (12 limbs) | PCK@0.1 (12 limbs) | latency ms |"
+        + " | PCK@0.2 (12 limbs) | PCK@0.1 (12 limbs) | "
+        + " | ".join(f"{g.replace('_', ' ')} (n={counts[g]})" for g in shown)
+        + " | latency ms |"
     )
-    lines = [head, "|" + "---|" * 4 + "---:|" * (len(groups) + 3)]
-    for r in result["rows"]:
+    lines = [
+        f"**{part['title']}**",
+        "",
+        head,
+        "|" + "---|" * 4 + "---:|" * (len(groups) + 3 + len(shown)),
+    ]
+    for r in part["rows"]:
         cells = [f"{r['per_group'][g]:.2f}" for g in groups]
+        orient = [_pck(r["orientation"][g].mean) for g in shown]
         lines.append(
             f"| {r['name']} | {r['role']} | {r['runtime']} | {r['input']} | {' | '.join(cells)} | "
-            f"**{r['pck02_limbs']:.2f}** | {r['pck01_limbs']:.2f} | {r['latency_ms']:.1f} |"
+            f"**{r['pck02_limbs']:.2f}** | {r['pck01_limbs']:.2f} | {' | '.join(orient)} | "
+            f"{r['latency_ms']:.1f} |"
         )
-    r0 = result["rows"][0]
     lines.append("")
     lines.append(
-        f"LSPET {result['split']}: {r0['num_images']} images scored ({r0['num_skipped_images']} skipped: "
-        f"torso joints not visible), {r0['num_joints']} limb joints; latency: median of single-image "
-        f"runs, {result['threads']} thread(s)."
+        f"LSPET {part['split']}: {r0['num_images']} images scored "
+        f"({r0['num_skipped_images']} skipped: torso joints not visible), {r0['num_joints']} limb "
+        f"joints. Orientation columns: PCK@0.2 over the 12 limb joints per group, n = scored images "
+        f"({counts['unknown']} unknown); {ORIENTATION_RULE}."
     )
     return "\n".join(lines)
+
+
+def table(result: dict) -> str:
+    """Every part's table, in --split order, then the latency note they share."""
+    text = "\n\n".join(part_table(p) for p in result["parts"].values())
+    return (
+        f"{text}\n\nLatency: median of single-image runs, {result['threads']} thread(s), once per "
+        "model (the same for every part)."
+    )
+
+
+def to_json(result: dict) -> dict:
+    """Every figure per part and per orientation group (``PCKResult.to_dict``), no predictions."""
+
+    def row(r: dict) -> dict:
+        out = {k: (None if v != v else v) for k, v in r.items() if k not in ("ps", "orientation")}
+        out["orientation"] = {g: res.to_dict() for g, res in r["orientation"].items()}
+        return out  # NaN (nothing scored) is null, as in PCKResult.to_dict
+
+    parts = {
+        split: {
+            "split": split,
+            "title": p["title"],
+            "orientation_counts": {g: res.num_images for g, res in p["rows"][0]["orientation"].items()},
+            "rows": [row(r) for r in p["rows"]],
+        }
+        for split, p in result["parts"].items()
+    }
+    return {**result, "parts": parts}
 
 
 def write_doc(doc: Path, text: str, command: str) -> None:
@@ -194,8 +269,7 @@ def main(argv=None) -> int:
     text = table(result)
     print("\n" + text)
     if args.output_json:
-        rows = [{k: v for k, v in r.items() if k != "ps"} for r in result["rows"]]
-        Path(args.output_json).write_text(json.dumps({**result, "rows": rows}, indent=2))
+        Path(args.output_json).write_text(json.dumps(to_json(result), indent=2, allow_nan=False))
         print(f"json: {args.output_json}")
     if args.doc:
         write_doc(Path(args.doc), text, invocation("compare_peers.py", argv))

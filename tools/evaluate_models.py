@@ -10,6 +10,13 @@ and PCK@0.1 over the 14 joints and over the 12 limb joints (no neck / head top: 
 COCO-17 peer is compared on), the per-group PCK@0.2 table, each row's change against the first
 model (the float32 reference), and flags any model more than --max_drop PCK@0.2 points below it.
 --doc writes the tables (and the command) between markers in a Markdown file; --plot a PCK curve.
+
+--split takes a comma list and reports each part on its own (LSPET default: select,report, the
+two interleaved halves of 8001-9000: `report` is the part for published figures, `select` the
+part for choosing; `val` is both together). For LSP-14 data each part adds an orientation table:
+PCK@0.2 over the 12 limb joints, flip test off, per body orientation (upright / sideways / upside
+down by the ground-truth torso, with the image count of each; :mod:`repose_tf.metrics.orientation`).
+Each model predicts each image once per part; --limit applies per part.
 """
 
 from __future__ import annotations
@@ -41,8 +48,14 @@ def parse_args(argv=None) -> argparse.Namespace:
     )
     p.add_argument("--dataset", default="lspet", help="Dataset name (see repose_tf.evaluate).")
     p.add_argument("--data_dir", default=str(DEFAULT_DATA), help="Dataset directory.")
-    p.add_argument("--split", default="val", help="Split (LSPET val = images 8001-9000).")
-    p.add_argument("--limit", type=int, default=None, help="Only the first N images of the split.")
+    p.add_argument(
+        "--split",
+        default=None,
+        help="Split(s), comma-separated, each reported on its own. Default: select,report for LSPET "
+        "(report = even images 8002-9000, published figures; select = odd 8001-8999, choosing; "
+        "val = both), val otherwise.",
+    )
+    p.add_argument("--limit", type=int, default=None, help="Only the first N images of each split.")
     p.add_argument("--flip", choices=sorted(FLIPS), default="both", help="Flip test off, on, or both.")
     p.add_argument("--threads", type=int, default=None, help="Threads for TFLite / ONNX runtimes.")
     p.add_argument("--batch_size", type=int, default=16, help="Inference batch size.")
@@ -58,56 +71,62 @@ def parse_args(argv=None) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
-def evaluate_models(args) -> list[dict]:
-    """One row per (model, flip): ``{"model", "runtime", "flip", "results": {label: PCKResult}, ...}``."""
-    from repose_tf.data import get_dataset
-    from repose_tf.evaluate import DATASET_KEYPOINTS, curve, predict_dataset_flip_pair, standard_results
+def evaluate_models(args) -> dict[str, list[dict]]:
+    """``{split: rows}``; one row per (model, flip): ``{"model", "runtime", "flip", "results":
+    {label: PCKResult}, "orientation": {group: PCKResult} or None, ...}``."""
+    from repose_tf.evaluate import (
+        curve,
+        load_splits,
+        parse_splits,
+        predict_dataset,
+        predict_dataset_flip_pair,
+        standard_results,
+    )
+    from repose_tf.metrics import LSP_LIMB_JOINTS, score_by_orientation
     from repose_tf.runtime import Predictor
 
+    splits = parse_splits(default_split(args.dataset) if args.split is None else args.split)
+    if args.limit is not None and args.limit < 1:
+        raise ValueError(f"--limit {args.limit}: expected at least 1 image per split")
     paths = [Path(p) for p in (args.model or DEFAULT_MODELS)]
     missing = [str(p) for p in paths if not p.exists()]
     if missing:
         raise FileNotFoundError(f"model not found: {', '.join(missing)}")
-    ds = get_dataset(
-        args.dataset, args.data_dir, args.split, DATASET_KEYPOINTS.get(args.dataset.lower(), "lsp14")
-    )
-    rows = []
+    datasets = load_splits(args.dataset, args.data_dir, splits)
+    parts: dict[str, list[dict]] = {s: [] for s in splits}
+    flips = FLIPS[args.flip]
+    kw = {"limit": args.limit, "batch_size": args.batch_size, "progress": not args.no_progress}
     for path in paths:
         pred = Predictor.load(path, num_threads=args.threads)
-        flips = FLIPS[args.flip]
-        if flips == (False, True):
-            sets = predict_dataset_flip_pair(
-                pred, ds, limit=args.limit, batch_size=args.batch_size, progress=not args.no_progress
-            )
-        else:
-            from repose_tf.evaluate import predict_dataset
-
-            sets = {
-                flips[0]: predict_dataset(
-                    pred,
-                    ds,
-                    flip_test=flips[0],
-                    limit=args.limit,
-                    batch_size=args.batch_size,
-                    progress=not args.no_progress,
+        for split, ds in datasets.items():  # one prediction per image and part; groups reuse it
+            if flips == (False, True):
+                sets = predict_dataset_flip_pair(pred, ds, **kw)
+            else:
+                sets = {flips[0]: predict_dataset(pred, ds, flip_test=flips[0], **kw)}
+            for flip, ps in sets.items():
+                label = f"{path.name}{' +flip' if flip else ''}"
+                parts[split].append(
+                    {
+                        "model": str(path),
+                        "name": path.name,
+                        "runtime": pred.kind,
+                        "flip": flip,
+                        "label": label,
+                        "results": standard_results(ps, args.dataset),
+                        "orientation": score_by_orientation(ps, args.dataset, joints=LSP_LIMB_JOINTS)
+                        if ps.keypoint_set == "lsp14"
+                        else None,
+                        "curve": curve(ps, args.dataset, label=label),
+                        "images_per_s": len(ps.ids) / ps.seconds,
+                    }
                 )
-            }
-        for flip, ps in sets.items():
-            label = f"{path.name}{' +flip' if flip else ''}"
-            rows.append(
-                {
-                    "model": str(path),
-                    "name": path.name,
-                    "runtime": pred.kind,
-                    "flip": flip,
-                    "label": label,
-                    "results": standard_results(ps, args.dataset),
-                    "curve": curve(ps, args.dataset, label=label),
-                    "images_per_s": len(ps.ids) / ps.seconds,
-                }
-            )
-        print(f"{path.name}: done ({len(sets)} run(s) on {len(ps.ids)} images)", file=sys.stderr)
-    return rows
+            print(f"{path.name} {split}: done ({len(sets)} run(s) on {len(ps.ids)} images)", file=sys.stderr)
+    return parts
+
+
+def default_split(dataset: str) -> str:
+    """LSPET: both validation halves, each on its own; other datasets: their ``val``."""
+    return "select,report" if dataset.lower() == "lspet" else "val"
 
 
 def flagged(rows: list[dict], max_drop: float) -> list[str]:
@@ -126,13 +145,15 @@ def flagged(rows: list[dict], max_drop: float) -> list[str]:
 
 
 def tables(rows: list[dict], dataset: str, split: str) -> str:
+    """One part's Markdown: its title, the model table, per joint group, and per orientation."""
     from repose_tf import metrics
+    from repose_tf.evaluate import split_title
 
     keys = list(rows[0]["results"])
     ref = {r["flip"]: r for r in rows if r["model"] == rows[0]["model"]}
     main = keys[0]
     head = "| model | runtime | flip test | " + " | ".join(keys) + f" | change in {main} | images/s |"
-    lines = [head, "|---|---|---|" + "---:|" * (len(keys) + 2)]
+    lines = [f"**{split_title(dataset, split)}**", "", head, "|---|---|---|" + "---:|" * (len(keys) + 2)]
     for r in rows:
         cells = [f"{r['results'][k].mean:.2f}" for k in keys]
         cells[0] = f"**{cells[0]}**"
@@ -149,11 +170,88 @@ def tables(rows: list[dict], dataset: str, split: str) -> str:
         f"not visible), {r0.num_joints} joints. images/s: whole evaluation loop (crop, inference, decode) "
         "on this machine, including the mirrored pass for flip-test rows.",
         "",
-        f"Per joint group, {main} (14 joints):",
+        f"Per joint group, {main} (14 joints), {dataset} {split}:",
         "",
         metrics.format_markdown_table({r["label"]: r["results"][main] for r in rows}, digits=2).rstrip(),
     ]
+    orient = orientation_table(rows, dataset, split)
+    return "\n".join(lines + (["", orient] if orient else []))
+
+
+def orientation_table(rows: list[dict], dataset: str, split: str) -> str:
+    """PCK@0.2 over the 12 limb joints per orientation group, one line per model (flip test off,
+    or on when only flip-test rows were run); "" when the data is not LSP-14."""
+    from repose_tf.metrics import ORIENTATION_GROUPS, ORIENTATION_RULE
+
+    rows = [r for r in rows if r["orientation"] is not None]
+    if not rows:
+        return ""
+    flip = all(r["flip"] for r in rows)
+    rows = [r for r in rows if r["flip"] == flip]
+    counts = {g: rows[0]["orientation"][g].num_images for g in ORIENTATION_GROUPS}
+    shown = [g for g in ORIENTATION_GROUPS if g != "unknown" or counts[g]]
+    key = "PCK@0.2 (12 limb joints)"
+    total = rows[0]["results"][key].num_images
+    lines = [
+        f"Per body orientation, {key}, flip test {'on' if flip else 'off'}, {dataset} {split}:",
+        "",
+        "| model | runtime | "
+        + " | ".join(f"{g.replace('_', ' ')} (n={counts[g]})" for g in shown)
+        + f" | all (n={total}) |",
+        "|---|---|" + "---:|" * (len(shown) + 1),
+    ]
+    for r in rows:
+        cells = [_pck(r["orientation"][g].mean) for g in shown]
+        lines.append(
+            f"| {r['name']} | {r['runtime']} | {' | '.join(cells)} | {_pck(r['results'][key].mean)} |"
+        )
+    lines += ["", f"n = scored images ({counts['unknown']} unknown); {ORIENTATION_RULE}."]
     return "\n".join(lines)
+
+
+def _pck(value: float) -> str:
+    return "-" if value != value else f"{value:.2f}"  # NaN: a group without a scored image
+
+
+def report(parts: dict[str, list[dict]], dataset: str) -> str:
+    """Every part's tables, in --split order."""
+    return "\n\n".join(tables(rows, dataset, split) for split, rows in parts.items())
+
+
+def flagged_parts(parts: dict[str, list[dict]], max_drop: float) -> list[str]:
+    """:func:`flagged` within each part (a model is compared with the reference on the same images)."""
+    return [f"{split}: {f}" for split, rows in parts.items() for f in flagged(rows, max_drop)]
+
+
+def to_json(parts: dict[str, list[dict]], args) -> dict:
+    """Every figure per part, per model and flip, per orientation group (``PCKResult.to_dict``)."""
+
+    def row(r: dict) -> dict:
+        out = {k: v for k, v in r.items() if k not in ("results", "curve", "orientation")}
+        out["results"] = {k: v.to_dict() for k, v in r["results"].items()}
+        if r["orientation"] is not None:
+            out["orientation"] = {g: v.to_dict() for g, v in r["orientation"].items()}
+        return out
+
+    from repose_tf.evaluate import split_title
+
+    return {
+        "dataset": args.dataset,
+        "splits": list(parts),
+        "limit": args.limit,
+        "flagged": flagged_parts(parts, args.max_drop),
+        "parts": {
+            split: {
+                "split": split,
+                "title": split_title(args.dataset, split),
+                "orientation_counts": {g: v.num_images for g, v in rows[0]["orientation"].items()}
+                if rows[0]["orientation"] is not None
+                else None,
+                "rows": [row(r) for r in rows],
+            }
+            for split, rows in parts.items()
+        },
+    }
 
 
 def main(argv=None) -> int:
@@ -161,38 +259,29 @@ def main(argv=None) -> int:
     from repose_tf.data import DataError
 
     try:
-        rows = evaluate_models(args)
+        parts = evaluate_models(args)
     except (FileNotFoundError, ValueError, DataError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    text = tables(rows, args.dataset, args.split)
-    flags_ = flagged(rows, args.max_drop)
+    text = report(parts, args.dataset)
+    flags_ = flagged_parts(parts, args.max_drop)
     print("\n" + text)
     for f in flags_:
         print(f"FLAG: {f}")
     if args.plot:
         from repose_tf import metrics
 
-        metrics.plot_pck_curves(
-            {r["label"]: r["curve"] for r in rows}, args.plot, title=f"{args.dataset} {args.split}"
-        )
+        many = len(parts) > 1
+        curves = {
+            f"{split}: {r['label']}" if many else r["label"]: r["curve"]
+            for split, rows in parts.items()
+            for r in rows
+        }
+        metrics.plot_pck_curves(curves, args.plot, title=f"{args.dataset} {', '.join(parts)}")
         print(f"plot: {args.plot}")
     if args.output_json:
-        out = {
-            "dataset": args.dataset,
-            "split": args.split,
-            "limit": args.limit,
-            "flagged": flags_,
-            "rows": [
-                {
-                    **{k: v for k, v in r.items() if k not in ("results", "curve")},
-                    "results": {k: v.to_dict() for k, v in r["results"].items()},
-                }
-                for r in rows
-            ],
-        }
         Path(args.output_json).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.output_json).write_text(json.dumps(out, indent=2, default=float))
+        Path(args.output_json).write_text(json.dumps(to_json(parts, args), indent=2, default=float))
         print(f"json: {args.output_json}")
     if args.doc:
         cmd = invocation("evaluate_models.py", argv)

@@ -6,7 +6,8 @@
         --target 56.67 --target_label "MoveNet Lightning int8" --output docs/img/campaign_curve.png
 
 --chain reads the runs as consecutive stretches of one campaign (a release manifest.json holds
-every stretch behind the shipped weights; a run started from it with --init_weights comes after)
+every stretch behind the shipped weights; a run started from it with --init_weights comes after;
+the trunk ledger models/trunk/trunk.json holds the trunk's stretches and their weight averages)
 and plots validation PCK against the total samples seen and against the CPU core-hours spent
 (repose_tf.campaign), with one table row per checkpoint naming its stretch and machine.
 
@@ -119,13 +120,24 @@ def plot(
     return _save(fig, (ax_v, ax_l), path)
 
 
+def _best_ema(h: dict) -> tuple[str, float] | None:
+    """The best weight average of a checkpoint: (decay, validation), or None without averages."""
+    ema = h.get("ema_val") or {}
+    return max(ema.items(), key=lambda kv: kv[1]) if ema else None
+
+
+def _lr(h: dict) -> str:
+    return f"{h['lr']:.2g}" if h.get("lr") is not None else "-"
+
+
 def campaign_table(points: list[dict]) -> str:
-    header = ["stretch", "machine", "step", "total samples", "CPU core-h", "samples/s", "train loss"]
-    header.append("validation")
+    header = ["stretch", "machine", "step", "total samples", "CPU core-h", "samples/s", "lr", "train loss"]
+    header += ["validation", "best average (decay)"]
     rows = [
         [h["stretch"], h["machine"], str(h["step"]), f"{h['total_samples']:,}",
          f"{h['total_cpu_h']:.2f}{'*' if h['cpu_estimated'] else ''}", f"{h.get('samples_per_s', 0):.2f}",
-         f"{h['loss']:.5f}", _val(h)]
+         _lr(h), f"{h['loss']:.5f}", _val(h),
+         f"{b[1]:.2f} ({b[0]})" if (b := _best_ema(h)) else "-"]
         for h in points
     ]  # fmt: skip
     lines = _markdown(header, rows, left=2)
@@ -152,10 +164,15 @@ def plot_campaign(points: list[dict], path: str | Path, target: float | None, ta
     for label in dict.fromkeys(h["stretch"] for h in points):
         pts = [h for h in points if h["stretch"] == label]
         val = [h for h in pts if h.get("val_mean") is not None]
+        ema = [(h, b) for h in pts if (b := _best_ema(h))]
         for ax, key in ((ax_s, "total_samples"), (ax_c, "total_cpu_h")):
-            ax.plot(
+            line = ax.plot(
                 [h[key] for h in val], [h["val_mean"] for h in val], marker="o", markersize=3, label=label
             )
+            if ema:
+                ax.plot([h[key] for h, _ in ema], [b[1] for _, b in ema], linestyle="--", marker="^",
+                        markersize=3, color=line[0].get_color(),
+                        label=f"{label}: best weight average")  # fmt: skip
         ax_l.plot([h["total_samples"] for h in pts], [h["loss"] for h in pts], label=label)
     if target is not None:
         for ax in (ax_s, ax_c):

@@ -61,12 +61,16 @@ def sanitize_joints(kp, mask, report: SkipReport, keys):
     return kp, mask
 
 
-def split_range(split: str, ranges: dict[str, tuple[int, int]], n: int, path) -> range:
-    """1-based inclusive image-number range of a split, checked against the n annotated images."""
+def split_range(split: str, ranges: dict[str, tuple[int, ...]], n: int, path) -> range:
+    """1-based inclusive image-number range of a split, checked against the n annotated images.
+
+    A range is ``(first, last)`` or ``(first, last, stride)``: a stride of 2 interleaves two
+    splits over the same images (LSPET's ``select`` / ``report`` halves of ``val``).
+    """
     if split not in ranges:
         raise ValueError(f"unknown split {split!r}; known: {', '.join(ranges)}")
-    a, b = ranges[split]
+    a, b, *stride = ranges[split]
     b = min(b, n) if split == "all" else b
     if b > n:
         raise DataError(path, f"split {split!r} needs images {a}-{b} but the file annotates only {n}")
-    return range(a, b + 1)
+    return range(a, b + 1, *stride)

@@ -1,8 +1,11 @@
 """Leeds Sports Pose Extended (LSPET): ``joints.mat`` (14 x 3 x N: x, y, visible) + ``images/``.
 
 Annotated set = visible joints (LSPET marks joints outside the image with visible = 0). Split
-used across the project: images 1-8000 train, 8001-9000 validation. Crop: square box of the
-annotated joints, side = ``BOX_SCALE`` x its longer side.
+used across the project: images 1-8000 train, 8001-9000 validation. Validation is cut in two
+interleaved halves so that what chooses is never what reports: ``select`` (odd numbers
+8001-8999) ranks checkpoints, recipes and releases; ``report`` (even numbers 8002-9000) gives every
+published figure and chooses nothing. Crop: square box of the annotated joints, side =
+``BOX_SCALE`` x its longer side.
 """
 
 from __future__ import annotations
@@ -18,7 +21,13 @@ from repose_tf.keypoints import get_keypoint_set
 
 __all__ = ["LSPET_SPLITS", "read_lspet"]
 
-LSPET_SPLITS = {"train": (1, 8000), "val": (8001, 9000), "all": (1, 10_000)}
+LSPET_SPLITS = {
+    "train": (1, 8000),
+    "val": (8001, 9000),
+    "select": (8001, 8999, 2),  # chooses: checkpoints, recipes, releases
+    "report": (8002, 9000, 2),  # reports: README, model card, release tables; never chooses
+    "all": (1, 10_000),
+}
 
 
 def read_lspet(

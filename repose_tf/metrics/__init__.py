@@ -14,12 +14,14 @@ Public API
   ``official_style`` as options; a documented fallback without head boxes);
   :func:`mpii_pckh_curve`; :class:`MPIIGroundTruth` reads the ``gt_valid.mat`` layout.
 - :func:`pck` / :func:`pck_curve`: the generic metric for any keypoint set or joint subset.
+- :func:`orientation_groups` / :func:`score_by_orientation`: upright / sideways / upside-down
+  poses (ground-truth torso direction) and a prediction run's PCK per group.
 - :class:`PCKResult`, :class:`PCKCurve`, :func:`format_markdown_table`, :func:`plot_pck_curves`.
 
-Modules: ``pck`` (the generic metric), ``lsp`` and ``mpii`` (the conventions), ``results``
-(result types), ``report`` (tables and plots). Joint names and table columns live on the
-:class:`~repose_tf.keypoints.KeypointSet`. All percentages are in 0..100. Keypoint arrays are
-``(N, K, 2)`` in pixels, ``[x, y]``.
+Modules: ``pck`` (the generic metric), ``lsp`` and ``mpii`` (the conventions), ``orientation``
+(groups by body orientation), ``results`` (result types), ``report`` (tables and plots). Joint
+names and table columns live on the :class:`~repose_tf.keypoints.KeypointSet`. All percentages
+are in 0..100. Keypoint arrays are ``(N, K, 2)`` in pixels, ``[x, y]``.
 """
 
 from repose_tf.metrics.lsp import (
@@ -44,6 +46,13 @@ from repose_tf.metrics.mpii import (
     mpii_pckh,
     mpii_pckh_curve,
 )
+from repose_tf.metrics.orientation import (
+    ORIENTATION_GROUPS,
+    ORIENTATION_RULE,
+    orientation_groups,
+    score_by_orientation,
+    torso_angles,
+)
 from repose_tf.metrics.pck import MeanMode, pck, pck_curve
 from repose_tf.metrics.report import PAPER_COLUMNS, format_markdown_table, plot_pck_curves
 from repose_tf.metrics.results import PCKCurve, PCKResult
@@ -60,6 +69,8 @@ __all__ = [
     "MPII_HEAD_TOP",
     "MPII_MEAN_JOINTS",
     "MPII_UPPER_NECK",
+    "ORIENTATION_GROUPS",
+    "ORIENTATION_RULE",
     "PAPER_COLUMNS",
     "SC_BIAS",
     "MPIIGroundTruth",
@@ -72,7 +83,10 @@ __all__ = [
     "lsp_torso_lengths",
     "mpii_pckh",
     "mpii_pckh_curve",
+    "orientation_groups",
     "pck",
     "pck_curve",
     "plot_pck_curves",
+    "score_by_orientation",
+    "torso_angles",
 ]

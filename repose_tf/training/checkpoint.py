@@ -70,6 +70,7 @@ class Checkpointer(keras.callbacks.Callback):
     extra: dict = field(default_factory=dict)  # written into state.json at every checkpoint
     final_config: Any = None  # RePoseConfig validation runs at (None: the training model's)
     budget_s: float | None = None
+    averages: Any = None  # a repose_tf.training.ema.WeightAverages, saved and validated with the checkpoint
 
     def __post_init__(self) -> None:
         super().__init__()
@@ -100,12 +101,17 @@ class Checkpointer(keras.callbacks.Callback):
             "cpu_s": time.process_time() - self.cpu0,  # all threads of this process
             "machine": self.machine,
             "time": time.strftime("%Y-%m-%dT%H:%M:%S"),
+            "lr": _current_lr(self.model.optimizer),
         }
         if self.validation is not None:
             entry.update(self._validate(step, float(loss), entry["samples_per_s"]))
             logs["val_pck"] = entry["val_mean"]
+        if self.averages is not None and self.validation is not None:
+            entry["ema_val"] = self._validate_averages()
         if self.chief:
             atomic_save(self.model, self.files.checkpoint)
+            if self.averages is not None:
+                self.averages.save()  # after the checkpoint: a kill between leaves it behind, never ahead
             self.state.setdefault("history", []).append(entry)
             self.state.update(step=step, total_steps=self.total_steps, **self.extra)
             self.files.write_state(self.state)
@@ -118,7 +124,8 @@ class Checkpointer(keras.callbacks.Callback):
                 f"minutes at step {step}; stopping after this checkpoint"
             )
 
-    def _validate(self, step: int, loss: float, samples_per_s: float) -> dict:
+    def _score(self):
+        """Score the model's current weights on the periodic validation images."""
         from repose_tf.evaluate import predict_dataset, score
         from repose_tf.model import RePose, copy_weights_by_name
         from repose_tf.runtime import Predictor
@@ -131,12 +138,36 @@ class Checkpointer(keras.callbacks.Callback):
             self.predictor = Predictor.from_model(self.eval_model, batch_size=32)
         copy_weights_by_name(self.model, self.eval_model)  # same names at every input size
         ps = predict_dataset(self.predictor, v.dataset, limit=v.limit, progress=False)
-        res = score(ps, v.name)
+        return ps, score(ps, v.name)
+
+    def _validate_averages(self) -> dict[str, float]:
+        """Periodic validation of each weight average, keyed by its decay."""
+        from repose_tf.training.ema import decay_key
+
+        out = {}
+        for d in self.averages.decays:
+            with self.averages.swapped_in(d):
+                _, res = self._score()
+            out[decay_key(d)] = res.mean
+        print("  EMA " + ", ".join(f"{k}: {m:.2f}" for k, m in out.items()))
+        return out
+
+    def _validate(self, step: int, loss: float, samples_per_s: float) -> dict:
+        v = self.validation
+        ps, res = self._score()
         print(
             f"\n  step {step}: loss {loss:.5f}, {res.metric} on {len(ps.ids)} {v.name} val images: "
             f"{res.mean:.2f}, {samples_per_s:.1f} samples/s"
         )
         return {"val_metric": res.metric, "val_mean": res.mean}
+
+
+def _current_lr(optimizer) -> float | None:
+    """The learning rate the optimizer applies now (schedules evaluated at its step)."""
+    try:
+        return float(keras.ops.convert_to_numpy(optimizer.learning_rate))
+    except (TypeError, ValueError, AttributeError):
+        return None
 
 
 __all__ = ["Checkpointer", "RunFiles", "Validation"]

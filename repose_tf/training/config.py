@@ -44,11 +44,26 @@ REAL = {
 }
 #: Fields added after runs were already written: a saved train_config.json without them was
 #: trained without the feature, whatever today's default is.
-LEGACY_VALUES = {"resolution_schedule": "none", "time_budget_minutes": None}
+LEGACY_VALUES = {
+    "resolution_schedule": "none",
+    "time_budget_minutes": None,
+    "ema_decays": "",
+    "rotation": 60.0,
+    "rotation_prob": 1.0,
+}
 #: Fields a resumed run may change without ``allow_change``: they do not alter what the weights
 #: learn from (how long it runs, how much it validates on, where the files are).
 FREE_ON_RESUME = frozenset(
-    {"model_dir", "steps", "val_limit", "eval_limit", "workers", "init_weights", "time_budget_minutes"}
+    {
+        "model_dir",
+        "steps",
+        "val_limit",
+        "eval_limit",
+        "workers",
+        "init_weights",
+        "time_budget_minutes",
+        "ema_decays",  # averages watch the weights; they never change what the weights learn
+    }
 )
 
 
@@ -85,6 +100,8 @@ class TrainConfig:
         eval_limit: images in the final held-out evaluation (None: the whole split).
         max_samples: train on the first N samples only (smoke tests, overfitting checks).
         augment: the paper's augmentation (scale, rotation, flip, colour).
+        rotation: largest augmentation rotation in degrees (uniform in +-rotation; the paper: 60).
+        rotation_prob: share of training samples rotated at all (the paper: every one).
         sigma: target Gaussian sigma in input pixels (None: the preset's).
         init_weights: start from these weights (layers matched by name, fresh optimizer).
         workers: data loading threads of the PyDataset path (JAX backend).
@@ -94,6 +111,9 @@ class TrainConfig:
         time_budget_minutes: stop at the first checkpoint after this much training time (periodic
             validation excluded; the run's earlier stretches count), then save and evaluate as usual;
             None or 0: no budget.
+        ema_decays: exponential moving averages of the weights to keep, e.g. ``"0.99,0.998"``
+            (``repose_tf.training.ema``): saved beside each checkpoint, validated with it, resumed
+            with it; ``""``: none.
     """
 
     preset: str | None = None
@@ -116,11 +136,14 @@ class TrainConfig:
     eval_limit: int | None = None
     max_samples: int | None = None
     augment: bool = True
+    rotation: float = 60.0
+    rotation_prob: float = 1.0
     sigma: float | None = None
     init_weights: str | None = None
     workers: int = 2
     resolution_schedule: str | None = None
     time_budget_minutes: float | None = None
+    ema_decays: str = ""
 
     def __post_init__(self) -> None:
         set_ = lambda k, v: object.__setattr__(self, k, v)  # noqa: E731 - frozen dataclass
@@ -145,6 +168,12 @@ class TrainConfig:
                 set_("resolution_schedule", "none")  # a run too short for the default's phases
         if self.time_budget_minutes is not None:
             set_("time_budget_minutes", float(self.time_budget_minutes) or None)  # 0: no budget
+        from repose_tf.training.ema import decay_key, parse_decays
+
+        try:
+            set_("ema_decays", ",".join(decay_key(d) for d in parse_decays(self.ema_decays)))
+        except ValueError as e:
+            raise TrainConfigError(str(e)) from None
         if self.mixed_precision == "none":
             set_("mixed_precision", "float32")
         self._check()
@@ -173,6 +202,10 @@ class TrainConfig:
                 raise TrainConfigError(f"{name} must be >= 1 when given, got {getattr(self, name)}")
         if not self.learning_rate > 0:
             raise TrainConfigError(f"learning_rate must be > 0, got {self.learning_rate}")
+        if not 0.0 <= self.rotation <= 180.0:
+            raise TrainConfigError(f"rotation must be 0-180 degrees, got {self.rotation:g}")
+        if not 0.0 <= self.rotation_prob <= 1.0:
+            raise TrainConfigError(f"rotation_prob must be 0-1, got {self.rotation_prob:g}")
         if self.sigma is not None and not self.sigma > 0:
             raise TrainConfigError(f"sigma must be > 0, got {self.sigma}")
         if self.time_budget_minutes is not None and not self.time_budget_minutes > 0:

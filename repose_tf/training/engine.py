@@ -25,6 +25,7 @@ def train(
     from repose_tf.config import get_preset
     from repose_tf.cpu import cpu_info
     from repose_tf.data import SampleTransform
+    from repose_tf.data.transforms import AugmentConfig
     from repose_tf.training import data as train_data
     from repose_tf.training.checkpoint import Checkpointer, RunFiles, Validation
     from repose_tf.training.distributed import fit_distributed, peer_loss_as_error
@@ -91,8 +92,9 @@ def train(
         c.write(out, precision={"policy": precision.policy, "reason": precision.reason})
     if c.init_weights and step == 0:
         copied, fresh = warm_start(model, c.init_weights)
+        unit = "variables" if str(c.init_weights).endswith(".npz") else "layers"
         print(
-            f"initialised {copied} layers from {c.init_weights}"
+            f"initialised {copied} {unit} from {c.init_weights}"
             + (f"; {len(fresh)} not in it keep their fresh initialisation" if fresh else "")
         )
     total = c.total_steps
@@ -114,6 +116,11 @@ def train(
     )
     state = files.read_state() if resume else {"history": []}
     guard = NonFiniteGuard()
+    averages = None
+    if c.ema_decays:
+        from repose_tf.training.ema import EMA_FILE, WeightAverages, parse_decays
+
+        averages = WeightAverages(parse_decays(c.ema_decays), out / EMA_FILE)
     checkpointer = Checkpointer(
         files=files,
         state=state,
@@ -124,8 +131,9 @@ def train(
         extra={"datasets": [s.to_dict() for s in specs]},
         final_config=cfg,
         budget_s=None if c.time_budget_minutes is None else 60.0 * c.time_budget_minutes,
+        averages=averages,
     )
-    callbacks = [guard, checkpointer]
+    callbacks = [guard, checkpointer] if averages is None else [guard, averages, checkpointer]
     chunk = c.checkpoint_every
     if keras.backend.backend() == "tensorflow" and chief:
         callbacks.append(
@@ -144,7 +152,10 @@ def train(
             model = model_at_size(model, size_cfg, compile_kwargs)  # weights + optimizer state carried
         if len(plan) > 1:
             print(f"resolution phase: {phase.size} px, steps {step}->{phase.end}")
-        transform = SampleTransform(phase.size, cfg.keypoint_set, train=c.augment, sigma=size_cfg.sigma)
+        augment = AugmentConfig(rotation=c.rotation, rotation_prob=c.rotation_prob)
+        transform = SampleTransform(
+            phase.size, cfg.keypoint_set, train=c.augment, augment=augment, sigma=size_cfg.sigma
+        )
         stream = train_data.make_train_data(
             train_ds,
             transform,

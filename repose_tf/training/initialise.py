@@ -53,13 +53,22 @@ def restore(ckpt: Path, *, total_steps: int, learning_rate: float, lr_schedule: 
 
 
 def warm_start(model, path: str | Path) -> tuple[int, list[str]]:
-    """Copy weights from the model file ``path`` into ``model`` by layer name.
+    """Copy weights from the model file ``path`` into ``model`` by layer name (or, for a trunk
+    ``.npz`` weight set, by variable path: the count returned is then of variables).
 
     The source may be the inference form (no auxiliary heads): layers it lacks keep their fresh
     initialisation and are returned by name. A different architecture is a :class:`TrainingError`.
     """
     from repose_tf.runtime import ModelLoadError, load_repose
 
+    if str(path).endswith(".npz"):  # the campaign trunk's compact weight set (repose_tf.training.trunk)
+        from repose_tf.training.trunk import load_into
+
+        try:
+            done, missing = load_into(model, path)
+        except (FileNotFoundError, ValueError) as e:
+            raise TrainingError(f"--init_weights: {e}") from None
+        return done, missing
     try:
         src = load_repose(path)
     except (ModelLoadError, FileNotFoundError) as e:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from repose_tf.training.errors import TrainingError
 
-LR_SCHEDULES = ("paper", "cosine", "warmup_cosine", "constant")
+LR_SCHEDULES = ("paper", "cosine", "warmup_cosine", "constant", "warmup_constant")
 #: Share of the run ``warmup_cosine`` spends ramping the learning rate up linearly.
 WARMUP_FRACTION = 0.05
+#: Steps ``warmup_constant`` ramps over: enough for fresh Adam moments to settle, not a new peak.
+TRUNK_WARMUP_STEPS = 100
 
 
 def lr_schedule(total_steps: int, lr: float, kind: str = "paper"):
@@ -16,7 +18,9 @@ def lr_schedule(total_steps: int, lr: float, kind: str = "paper"):
     35% barely moves the weights: right for the paper's 2M steps, wasteful for short runs);
     ``cosine``: cosine decay to 1% of ``lr``; ``warmup_cosine``: linear warmup from 1% to ``lr``
     over the first 5% of steps (a higher peak survives the first steps of a random init), then
-    cosine decay to 1%; ``constant``.
+    cosine decay to 1%; ``constant``; ``warmup_constant``: the campaign trunk's steady rate,
+    reached by a linear ramp from 1% over ``TRUNK_WARMUP_STEPS`` (at most 5% of the run) so that a
+    stretch continuing the trunk with fresh optimizer moments does not jolt the weights.
     """
     import keras
 
@@ -24,6 +28,11 @@ def lr_schedule(total_steps: int, lr: float, kind: str = "paper"):
         return lr
     if kind == "cosine":
         return keras.optimizers.schedules.CosineDecay(lr, max(1, total_steps), alpha=0.01)
+    if kind == "warmup_constant":  # alpha=1: the "decay" after the warmup is flat at lr
+        warm = max(1, min(TRUNK_WARMUP_STEPS, round(WARMUP_FRACTION * total_steps)))
+        return keras.optimizers.schedules.CosineDecay(
+            lr * 0.01, 1, alpha=1.0, warmup_target=lr, warmup_steps=warm
+        )
     if kind == "warmup_cosine":
         warm = max(1, round(WARMUP_FRACTION * total_steps))
         return keras.optimizers.schedules.CosineDecay(
@@ -35,4 +44,4 @@ def lr_schedule(total_steps: int, lr: float, kind: str = "paper"):
     return keras.optimizers.schedules.PiecewiseConstantDecay([b1, b2], [lr, lr * 0.5, 1e-6])
 
 
-__all__ = ["LR_SCHEDULES", "WARMUP_FRACTION", "lr_schedule"]
+__all__ = ["LR_SCHEDULES", "TRUNK_WARMUP_STEPS", "WARMUP_FRACTION", "lr_schedule"]
