@@ -30,8 +30,9 @@ def lr_signatures(ps: PredictionSet, threshold: float = 0.2) -> dict:
     """Left/right confusion and the hip offset of an LSP-14 prediction set.
 
     Returns ``images`` (poses with a torso), ``swapped_pct`` (poses whose swapped labels match at
-    least :data:`SWAP_MARGIN` more limb joints), ``limbs`` and ``oracle_limbs`` (PCK over the 12
-    limb joints, and with the better of the labels and their mirror per pose), ``hip_inward``
+    least :data:`SWAP_MARGIN` more limb joints), ``oracle_gain`` (limb PCK points a per-pose choice
+    between the labels and their mirror would add; the torso here is right shoulder to left hip,
+    so only this difference, not its two terms, compares with the official PCK), ``hip_inward``
     (median offset of predicted hips toward the other hip, in torso lengths; > 0 is inward) and
     ``hip_width`` (median label hip width, torso lengths).
     """
@@ -65,8 +66,7 @@ def lr_signatures(ps: PredictionSet, threshold: float = 0.2) -> dict:
     return {
         "images": int(ok.sum()),
         "swapped_pct": float(100.0 * ((b >= a + SWAP_MARGIN) & ok).sum() / max(ok.sum(), 1)),
-        "limbs": float(100.0 * a[ok].sum() / max(n_joints, 1)),
-        "oracle_limbs": float(100.0 * np.maximum(a, b)[ok].sum() / max(n_joints, 1)),
+        "oracle_gain": float(100.0 * (np.maximum(a, b) - a)[ok].sum() / max(n_joints, 1)),
         "hip_inward": float(np.nanmedian(inward)) if inward.size else float("nan"),
         "hip_width": float(np.median(width[both] / torso[both])) if both.any() else float("nan"),
     }
