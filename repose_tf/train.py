@@ -143,7 +143,7 @@ def define_flags() -> None:
         d["ema_decays"].default,
         "Exponential moving averages of the weights to keep, e.g. 0.99,0.998: saved beside each "
         "checkpoint (ema.npz), validated with it and resumed with it; export one with "
-        "tools/export_average.py.",
+        "tools/trunk.py export.",
     )
     flags.DEFINE_float(
         "time_budget_minutes",

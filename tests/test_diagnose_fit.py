@@ -42,7 +42,7 @@ def test_swapped_predictions_are_counted_and_the_oracle_recovers_them():
     pred[0] = gt[0][perm]  # every left/right pair swapped
     pred[1] = gt[1][perm]
     r = lr_signatures(_ps(pred, gt))
-    assert r["images"] == 4
+    assert r["poses"] == 4
     assert r["swapped_pct"] == pytest.approx(50.0)
     # poses 0 and 1 hit 4 of 12 limb joints as labelled, 12 mirrored: the oracle adds 2 x 8 of 48
     assert r["oracle_gain"] == pytest.approx(100.0 * 16 / 48)

@@ -211,3 +211,55 @@ def test_select_and_report_halve_validation_without_overlap(data_dir):
     assert ids["select"] | ids["report"] == ids["val"]
     assert all(int(i.split("/")[1]) % 2 == 1 for i in ids["select"])
     assert abs(len(ids["select"]) - len(ids["report"])) <= 10
+
+
+def test_weight_averages_see_every_step_under_jax():
+    """JAX keeps each step's state apart from the model's variables until a sync (Keras syncs
+    when a callback reads ``self.model``, which the averages do): they must not average stale
+    weights (the GPU campaign trains under JAX)."""
+    script = """
+import keras, numpy as np
+from repose_tf.training.ema import WeightAverages
+keras.utils.set_random_seed(0)
+m = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
+m.compile(optimizer=keras.optimizers.SGD(0.1), loss="mse")
+avg = WeightAverages((0.5,), "never-written/ema.npz")
+x, y = np.random.default_rng(0).normal(size=(12, 3)), np.random.default_rng(1).normal(size=(12, 2))
+w0 = [np.array(v.numpy()) for v in m.weights]
+m.fit(x, y, batch_size=4, epochs=1, callbacks=[avg], verbose=0, shuffle=False)
+w3 = [np.array(v.numpy()) for v in m.weights]
+# after 3 steps the 0.5 average is 1/8 w0 + ... + 1/2 w3: it must differ from w0 and lie off w3
+a = avg.averages[0.5][0]
+assert not np.allclose(a, w0[0]) and not np.allclose(a, w3[0]), "averages did not follow the steps"
+assert avg.step == 3
+print("ok")
+"""
+    res = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=300,
+        env={**ENV, "KERAS_BACKEND": "jax"}, cwd=REPO,
+    )  # fmt: skip
+    assert res.returncode == 0 and res.stdout.strip().endswith("ok"), res.stderr[-2000:]
+
+
+def test_a_decay_added_on_resume_starts_while_the_others_continue(tmp_path, capsys):
+    import keras
+
+    from repose_tf.training.ema import WeightAverages
+
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
+    model.compile(optimizer=keras.optimizers.SGD(0.1), loss="mse")
+    x, y = np.random.default_rng(0).normal(size=(8, 3)), np.random.default_rng(1).normal(size=(8, 2))
+    first = WeightAverages((0.5,), tmp_path / "ema.npz")
+    model.fit(x, y, batch_size=4, epochs=1, callbacks=[first], verbose=0, shuffle=False)
+    first.save()
+    saved = [a.copy() for a in first.averages[0.5]]
+    again = WeightAverages((0.5, 0.9), tmp_path / "ema.npz")
+    again.set_model(model)
+    again.on_train_begin()
+    out = capsys.readouterr().out
+    assert "continuing decays 0.5" in out and "starting decays 0.9 at step 2" in out
+    for a, b in zip(again.averages[0.5], saved, strict=True):
+        np.testing.assert_array_equal(a, b)
+    for a, v in zip(again.averages[0.9], model.weights, strict=True):
+        np.testing.assert_array_equal(a, v.numpy())

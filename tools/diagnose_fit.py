@@ -87,11 +87,13 @@ def diagnose(args) -> list[dict]:
         for part, ds in parts.items():
             ps = predict_dataset(pred, ds, progress=False)
             groups = score_by_orientation(ps, "lspet")
+            pck14 = score(ps, "lspet")
             rows.append(
                 {
                     "model": Path(path).name,
                     "part": part,
-                    "pck14": score(ps, "lspet").mean,
+                    "images": pck14.num_images,  # scored by the LSPET convention
+                    "pck14": pck14.mean,
                     "limbs": score(ps, "lspet", joints=metrics.LSP_LIMB_JOINTS).mean,
                     "groups": {g: (groups[g].mean, groups[g].num_images) for g in GROUPS},
                     **lr_signatures(ps),  # its keys never shadow the official PCK above

@@ -29,7 +29,8 @@ def _idx(names: tuple[str, ...], *wanted: str) -> list[int]:
 def lr_signatures(ps: PredictionSet, threshold: float = 0.2) -> dict:
     """Left/right confusion and the hip offset of an LSP-14 prediction set.
 
-    Returns ``images`` (poses with a torso), ``swapped_pct`` (poses whose swapped labels match at
+    Returns ``poses`` (poses with both torso-unit joints: right shoulder and left hip),
+    ``swapped_pct`` (poses whose swapped labels match at
     least :data:`SWAP_MARGIN` more limb joints), ``oracle_gain`` (limb PCK points a per-pose choice
     between the labels and their mirror would add; the torso here is right shoulder to left hip,
     so only this difference, not its two terms, compares with the official PCK), ``hip_inward``
@@ -64,7 +65,7 @@ def lr_signatures(ps: PredictionSet, threshold: float = 0.2) -> dict:
         ((p[:, l_hip] - g[:, l_hip]) * -u).sum(-1)[both] / torso[both],
     ]
     return {
-        "images": int(ok.sum()),
+        "poses": int(ok.sum()),
         "swapped_pct": float(100.0 * ((b >= a + SWAP_MARGIN) & ok).sum() / max(ok.sum(), 1)),
         "oracle_gain": float(100.0 * (np.maximum(a, b) - a)[ok].sum() / max(n_joints, 1)),
         "hip_inward": float(np.nanmedian(inward)) if inward.size else float("nan"),

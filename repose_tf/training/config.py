@@ -103,7 +103,8 @@ class TrainConfig:
         rotation: largest augmentation rotation in degrees (uniform in +-rotation; the paper: 60).
         rotation_prob: share of training samples rotated at all (the paper: every one).
         sigma: target Gaussian sigma in input pixels (None: the preset's).
-        init_weights: start from these weights (layers matched by name, fresh optimizer).
+        init_weights: start from these weights (layers matched by name, fresh optimizer; a trunk
+            ``.npz`` weight set from ``tools/trunk.py save``: variables matched by path).
         workers: data loading threads of the PyDataset path (JAX backend).
         resolution_schedule: progressive resolution, ``SIZE:FRACTION,...`` of the steps ending at the
             preset's input size, e.g. ``64:0.6,96:0.2,128:0.2`` (``repose_tf.training.resolution``);

@@ -25,8 +25,6 @@ from repose_tf.io import atomic_write_bytes
 
 #: The run-directory file holding the averages.
 EMA_FILE = "ema.npz"
-#: Decays kept by default: time constants of 100 and 500 steps (1,600 and 8,000 samples at batch 16).
-DEFAULT_DECAYS = (0.99, 0.998)
 
 
 def decay_key(decay: float) -> str:
@@ -78,13 +76,18 @@ class WeightAverages(keras.callbacks.Callback):
             from repose_tf.training.errors import TrainingError
 
             raise TrainingError(f"--resume: {e}; move it away to start the averages afresh") from None
-        if loaded is not None:
-            self.averages, self.step = {d: loaded[decay_key(d)] for d in self.decays}, step
-            print(f"EMA: continuing decays {', '.join(map(decay_key, self.decays))} from {self.path}")
-            return
         current = [np.array(v.numpy(), np.float32) for v in self._variables()]
-        self.averages = {d: [a.copy() for a in current] for d in self.decays}
+        loaded = loaded or {}
+        kept = [d for d in self.decays if decay_key(d) in loaded]
+        new = [d for d in self.decays if decay_key(d) not in loaded]
+        self.averages = {
+            d: loaded[decay_key(d)] if d in kept else [a.copy() for a in current] for d in self.decays
+        }
         self.step = step
+        if kept:
+            print(f"EMA: continuing decays {', '.join(map(decay_key, kept))} from {self.path}")
+        if kept and new:  # --ema_decays changed on --resume: a new decay starts at today's weights
+            print(f"EMA: starting decays {', '.join(map(decay_key, new))} at step {step}")
 
     def on_train_batch_end(self, batch, logs=None):
         current = [v.numpy() for v in self._variables()]
@@ -198,7 +201,6 @@ def export_average(run_dir: str | Path, decay: str | float, output: str | Path) 
 
 
 __all__ = [
-    "DEFAULT_DECAYS",
     "EMA_FILE",
     "WeightAverages",
     "decay_key",
