@@ -53,6 +53,43 @@ def draw_pose(
     return out
 
 
+def prediction_sheet(dataset, predictions, num: int = 8, tile: int = 256, cols: int = 4) -> np.ndarray:
+    """A grid of ``num`` evenly spaced images of an evaluation run with the predicted skeletons
+    drawn on them (BGR), so a person sees what a model learned instead of reading a table.
+
+    ``predictions`` is the :class:`repose_tf.evaluate.PredictionSet` of ``dataset`` (image ``i`` of
+    the run is sample ``i``); ground-truth joints are small white rings.
+    """
+    from repose_tf.keypoints import get_keypoint_set
+
+    kps = get_keypoint_set(predictions.keypoint_set)
+    n = len(predictions.ids)
+    if n == 0:
+        raise ValueError("prediction_sheet: the run has no images")
+    picks = np.unique(np.linspace(0, n - 1, min(num, n)).round().astype(int))
+    tiles = []
+    for i in picks:
+        rgb, _ = dataset.load_image(int(i))
+        img = draw_pose(cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), predictions.pred[i], predictions.scores[i], kps)
+        for (x, y), m in zip(predictions.gt[i], predictions.mask[i], strict=True):
+            if m and np.isfinite([x, y]).all():
+                cv2.circle(img, (round(float(x)), round(float(y))), 3, (255, 255, 255), 1, cv2.LINE_AA)
+        h, w = img.shape[:2]
+        scale = tile / max(h, w)
+        img = cv2.resize(
+            img, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA
+        )
+        canvas = np.full((tile, tile, 3), 32, np.uint8)
+        y0, x0 = (tile - img.shape[0]) // 2, (tile - img.shape[1]) // 2
+        canvas[y0 : y0 + img.shape[0], x0 : x0 + img.shape[1]] = img
+        cv2.putText(canvas, str(predictions.ids[i])[:24], (4, tile - 6), cv2.FONT_HERSHEY_SIMPLEX, 0.4,
+                    (255, 255, 255), 1, cv2.LINE_AA)  # fmt: skip
+        tiles.append(canvas)
+    cols = min(cols, len(tiles))
+    tiles += [np.full_like(tiles[0], 32)] * (-len(tiles) % cols)
+    return np.vstack([np.hstack(tiles[r : r + cols]) for r in range(0, len(tiles), cols)])
+
+
 class PosePredictor:
     """Image in, keypoints out: crop (whole image or a box), heatmaps, sub-pixel decode, map back."""
 

@@ -76,9 +76,22 @@ def model_kind(path: str | os.PathLike) -> str:
     )
 
 
+def _is_derived(p: Path) -> bool:
+    """Whether ``p`` is listed as derived (regenerated, not committed) by a release manifest beside it."""
+    try:
+        return p.name in json.loads((p.parent / "manifest.json").read_text()).get("derived", {})
+    except (OSError, ValueError, AttributeError):
+        return False
+
+
 def _check_file(path: str | os.PathLike) -> Path:
     p = Path(path)
     if not p.exists():
+        if _is_derived(p):
+            raise ModelLoadError(
+                f"model file not found: {p}; it is a derived file of the release in {p.parent} (not "
+                f"committed): make it with `python tools/ship_model.py --regenerate --output_dir {p.parent}`"
+            )
         raise ModelLoadError(f"model file not found: {p}")
     if not p.is_file():
         raise ModelLoadError(f"{p} is not a file")

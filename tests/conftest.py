@@ -22,3 +22,15 @@ def shared_dir() -> Path:
 @pytest.fixture(scope="session")
 def data_dir(shared_dir: Path) -> Path:
     return shared_dir / "data"
+
+
+@pytest.fixture(scope="session")
+def shipped_models() -> Path:
+    """The release in models/ with its derived files made (a fresh clone has the committed ones only)."""
+    from repose_tf.export.package import regenerate_derived
+
+    models = REPO / "models"
+    if not (models / "manifest.json").is_file():
+        pytest.skip("no release in models/ (tools/ship_model.py writes one)")
+    regenerate_derived(models)
+    return models

@@ -43,30 +43,79 @@ def release(tmp_path_factory, shared_dir):
 
 
 def test_release_holds_weights_exports_and_a_matching_manifest(release, data_dir):
+    import keras
+
+    from repose_tf.compact import float16_share, round_weights
     from repose_tf.export.package import check_manifest
     from repose_tf.export.sidecar import read_sidecar
     from repose_tf.runtime import Predictor
 
     ckpt, out = release
     manifest = json.loads((out / "manifest.json").read_text())
-    assert set(manifest["files"]) == {
-        "tiny.keras", "tiny_float16.tflite", "tiny_float16.json", "tiny_int8.tflite", "tiny_int8.json",
-    }  # fmt: skip
+    # committed: the weights and the int8 model (rebuilding it needs calibration data) ...
+    assert set(manifest["files"]) == {"tiny.keras", "tiny_int8.tflite", "tiny_int8.json"}
+    # ... derived (git-ignored, remade from tiny.keras without data): the float16 model
+    assert set(manifest["derived"]) == {"tiny_float16.tflite", "tiny_float16.json"}
+    assert all(f["from"] == "tiny.keras" for f in manifest["derived"].values())
     assert manifest["model"]["preset"] == "repose_tiny" and manifest["calibration"]["num_images"] == 16
-    assert abs(manifest["total_mb"] - sum(f["bytes"] for f in manifest["files"].values()) / 1e6) < 0.01
+    committed = sum(f["bytes"] for f in manifest["files"].values()) / 1e6
+    derived = sum(f["bytes"] for f in manifest["derived"].values()) / 1e6
+    assert abs(manifest["committed_mb"] - committed) < 0.01
+    assert abs(manifest["total_mb"] - committed - derived) < 0.01
     assert check_manifest(out) == []
     for stem in ("tiny_float16", "tiny_int8"):
         sc = read_sidecar(out / f"{stem}.json")  # validates the schema
         assert sc["model"]["preset"] == "repose_tiny"
-    # the packaged weights are the checkpoint's: same heatmaps on real crops
+    # the weights are stored in float16 (half the bytes) and load as float32
+    assert float16_share(out / "tiny.keras") > 0.9
+    loaded = keras.saving.load_model(out / "tiny.keras", compile=False)
+    assert {v.dtype for v in loaded.weights} == {"float32"}
+    # the packaged model is the checkpoint rounded to that storage: the same heatmaps as the
+    # rounded checkpoint, and within float16 rounding of the checkpoint itself
     crops = H.check_crops(data_dir.parent)["image"][:4]
-    a = Predictor.load(ckpt).heatmaps(crops)
+    original = Predictor.load(ckpt)
+    a = original.heatmaps(crops)
     b = Predictor.load(out / "tiny.keras").heatmaps(crops)
-    np.testing.assert_allclose(a, b, atol=1e-5)
+    round_weights(original.model)
+    np.testing.assert_allclose(original.heatmaps(crops), b, atol=1e-5)
+    assert np.abs(a - b).max() < 0.02 * np.abs(a).max()
     # a changed file is caught
     (out / "tiny_int8.json").write_text((out / "tiny_int8.json").read_text() + " ")
     problems = check_manifest(out)
     assert len(problems) == 1 and "tiny_int8.json" in problems[0] and "SHA-256" in problems[0]
+    (out / "tiny_int8.json").write_text((out / "tiny_int8.json").read_text()[:-1])
+    assert check_manifest(out) == []
+
+
+def test_a_fresh_clone_regenerates_the_derived_float16_model(release, data_dir, tmp_path):
+    """What git carries is the committed files only; --regenerate remakes the same float16 model."""
+    import shutil
+
+    from repose_tf.runtime import ModelLoadError, Predictor
+
+    _, out = release
+    clone = tmp_path / "models"
+    clone.mkdir()
+    manifest = json.loads((out / "manifest.json").read_text())
+    for name in [*manifest["files"], "manifest.json"]:
+        shutil.copy2(out / name, clone / name)
+    # a command given the missing file says how to make it, in one line
+    with pytest.raises(ModelLoadError, match=r"derived file of the release.*--regenerate"):
+        Predictor.load(clone / "tiny_float16.tflite")
+    res = _tool("ship_model.py", "--regenerate", "--output_dir", clone)
+    assert "made tiny_float16.tflite, tiny_float16.json" in res.stdout
+    assert _tool("ship_model.py", "--regenerate", "--output_dir", clone).stdout.strip().endswith("up to date")
+    crops = H.check_crops(data_dir.parent)["image"][:4]
+    np.testing.assert_allclose(
+        Predictor.load(clone / "tiny_float16.tflite").heatmaps(crops),
+        Predictor.load(out / "tiny_float16.tflite").heatmaps(crops),
+        atol=1e-6,
+    )
+    # flag combinations that make no sense are refused in one line
+    res = _tool("ship_model.py", "--regenerate", "--checkpoint", out / "tiny.keras", check=False)
+    assert res.returncode == 2 and "not both" in res.stderr
+    res = _tool("ship_model.py", "--regenerate", "--output_dir", tmp_path / "empty", check=False)
+    assert res.returncode == 2 and "no manifest.json" in res.stderr and "Traceback" not in res.stderr
 
 
 def test_release_keras_is_training_form_without_optimizer(tmp_path, shared_dir):
@@ -234,10 +283,8 @@ def test_learning_curve_plots_and_tabulates_a_run(tmp_path):
 
 # ------------------------------------------------------------------------------- models/ itself
 @pytest.fixture(scope="module")
-def shipped():
-    if not (MODELS / "manifest.json").is_file():
-        pytest.skip("no release in models/ (tools/ship_model.py writes one)")
-    return json.loads((MODELS / "manifest.json").read_text())
+def shipped(shipped_models):
+    return json.loads((shipped_models / "manifest.json").read_text())
 
 
 def test_shipped_release_is_intact_small_and_documented(shipped):
@@ -246,8 +293,9 @@ def test_shipped_release_is_intact_small_and_documented(shipped):
 
     assert check_manifest(MODELS) == []
     assert shipped["total_mb"] < 30
-    names = set(shipped["files"])
+    names = set(shipped["files"]) | set(shipped.get("derived", {}))
     assert {"repose_lsp14.keras", "repose_lsp14_float16.tflite", "repose_lsp14_int8.tflite"} <= names
+    assert "repose_lsp14_float16.tflite" in shipped["derived"]  # git-ignored, made on a fresh clone
     for stem in ("repose_lsp14_float16", "repose_lsp14_int8"):
         assert read_sidecar(MODELS / f"{stem}.json")["model"]["preset"] == "repose_lsp14"
     card = (MODELS / "MODEL_CARD.md").read_text()

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 
+import cv2
 import numpy as np
 import pytest
 
@@ -80,6 +81,15 @@ def test_training_on_16_real_lspet_images_reaches_pck_90(tmp_path, data_dir):
     for name in ("model.keras", "model.weights.h5", "model.config.json", "checkpoint.keras", "log.csv"):
         assert (out / name).exists(), name
     assert "outputs ->" in res.stdout and "held-out evaluation" in res.stdout
+    # the run ends by naming a picture of its predictions on the held-out images (issue 36)
+    assert (
+        f"picture of its predictions on held-out images: {out / 'predictions.png'}"
+        in res.stdout.splitlines()[-3:]
+    )
+    sheet = cv2.imread(str(out / "predictions.png"))
+    assert (
+        sheet is not None and sheet.shape == (512, 1024, 3) and sheet.std() > 10
+    )  # 8 tiles of 256 px, drawn
     # the saved inference model gives the same answer through the evaluate CLI
     ev = subprocess.run(
         [sys.executable, "-m", "repose_tf.evaluate", "--model", str(out / "model.keras"), "--dataset",

@@ -392,6 +392,10 @@ def main(argv=None) -> int:
             models += [str(p) for p in built]
         if args.models is None and not args.build:
             models = [str(REPO / "models")] if (REPO / "models").is_dir() else []
+            if (REPO / "models" / "manifest.json").is_file():  # the release's derived files, on a fresh clone
+                from repose_tf.export.package import regenerate_derived
+
+                regenerate_derived(REPO / "models")
         if args.peers is None:
             peers = sorted(str(p) for p in DEFAULT_PEERS.glob("*.tflite")) if DEFAULT_PEERS.is_dir() else []
         else:

@@ -88,6 +88,10 @@ def evaluate_models(args) -> dict[str, list[dict]]:
     splits = parse_splits(default_split(args.dataset) if args.split is None else args.split)
     if args.limit is not None and args.limit < 1:
         raise ValueError(f"--limit {args.limit}: expected at least 1 image per split")
+    if not args.model:  # a fresh clone has the release's committed files only: make the derived ones
+        from repose_tf.export.package import regenerate_derived
+
+        regenerate_derived(DEFAULT_MODELS[0].parent)
     paths = [Path(p) for p in (args.model or DEFAULT_MODELS)]
     missing = [str(p) for p in paths if not p.exists()]
     if missing:
@@ -257,10 +261,11 @@ def to_json(parts: dict[str, list[dict]], args) -> dict:
 def main(argv=None) -> int:
     args = parse_args(argv)
     from repose_tf.data import DataError
+    from repose_tf.export import ExportError
 
     try:
         parts = evaluate_models(args)
-    except (FileNotFoundError, ValueError, DataError) as e:
+    except (FileNotFoundError, ValueError, DataError, ExportError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     text = report(parts, args.dataset)

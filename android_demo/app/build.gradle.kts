@@ -39,7 +39,8 @@ kotlin {
 
 // Copies the exported models and their sidecars from the repo's models/ dir into the app's
 // assets (assets/models/<stem>.tflite + <stem>.json). Runs before every build; a missing model
-// only warns, and the app then says which file it could not find.
+// only warns, and the app then says which file it could not find. A release commits the int8
+// model; the float16 one is derived (python tools/ship_model.py --regenerate makes it).
 val reposeModels =
     listOf("repose_lsp14_float16", "repose_lsp14_int8").flatMap { listOf("$it.tflite", "$it.json") }
 val reposeModelsDir = rootProject.file(providers.gradleProperty("reposeModelsDir").getOrElse("../models"))
@@ -52,7 +53,10 @@ val copyReposeModels by tasks.registering(Copy::class) {
     doLast {
         val missing = reposeModels.filterNot { File(reposeModelsDir, it).isFile }
         if (missing.isNotEmpty()) {
-            logger.warn("copyReposeModels: not found in $reposeModelsDir: ${missing.joinToString()} (export them first)")
+            logger.warn(
+                "copyReposeModels: not found in $reposeModelsDir: ${missing.joinToString()} " +
+                    "(the float16 one is derived: python tools/ship_model.py --regenerate)"
+            )
         }
     }
 }

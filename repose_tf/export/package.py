@@ -4,16 +4,22 @@ What a user of the release needs, built from one training checkpoint:
 
 * ``<name>.keras``: the weights with their architecture config, *training form* (all supervised
   stacks, so ``python -m repose_tf.train --init_weights`` continues training with every head
-  initialised) but without optimizer state (half the size of a training checkpoint);
+  initialised) but without optimizer state, its weights **stored in float16** where float16 holds
+  them (:mod:`repose_tf.compact`; loaded as float32). The model is rounded to that storage before
+  anything is exported or measured, so every file of a release is the same model;
   ``predict`` / ``evaluate`` / the export tools run its inference form;
-* ``<name>_float16.tflite`` and ``<name>_int8.tflite`` (calibrated on real crops, float I/O: the
-  Android demo's pair) with their JSON sidecars;
+* ``<name>_int8.tflite`` (calibrated on real crops, float I/O) with its JSON sidecar;
 * ``manifest.json``: every file's size and SHA-256, the model's metadata and where it came from
   (checkpoint, training step, samples seen, validation history), so a model card and tests can
   check the files against it.
 
-The directory is checked against a size budget (``max_mb``) because every replacement of these
-files stays in the git history.
+Those are **committed**; a release adds about 11 MB to git history (every replacement stays in
+every clone). ``<name>_float16.tflite`` and its sidecar (the Android demo's and the browser page's
+other model) are **derived**: one deterministic export of the committed ``.keras`` that anyone can
+regenerate without data (:func:`regenerate_derived`, ``python tools/ship_model.py --regenerate``,
+and the commands that need them do it on first use), so they are git-ignored and listed under
+``derived`` in the manifest. The int8 file is committed because rebuilding it needs the calibration
+images. The directory is also checked against a size budget (``max_mb``).
 """
 
 from __future__ import annotations
@@ -26,11 +32,13 @@ import time
 from pathlib import Path
 from typing import Any
 
+from repose_tf.compact import float16_share, round_weights, save_compact_keras
 from repose_tf.export import ExportError
-from repose_tf.io import atomic_save
 
 #: TFLite variants a release carries (the Android demo loads exactly these two).
 RELEASE_VARIANTS = ("float16", "int8")
+#: Variants regenerated from the committed ``.keras`` instead of committed (no data needed).
+DERIVED_VARIANTS = ("float16",)
 DEFAULT_MAX_MB = 30.0
 
 
@@ -160,13 +168,18 @@ def package_model(
     out.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
     model = release_model(checkpoint)
+    n_half = round_weights(model)  # the release *is* the rounded model: export and measure that
+    log(f"rounded {n_half}/{len(model.weights)} weight arrays to float16 storage (the rest stay float32)")
     # Build everything in a staging dir beside the release, move it in only when complete and
     # within budget: a failed or refused packaging never leaves a half-replaced models/.
     with tempfile.TemporaryDirectory(prefix=".staging_", dir=out) as tmp:
         stage = Path(tmp)
         keras_path = stage / f"{name}.keras"
-        atomic_save(model, keras_path)
-        log(f"saved {keras_path.name} ({keras_path.stat().st_size / 1e6:.1f} MB, no optimizer state)")
+        save_compact_keras(model, keras_path)
+        log(
+            f"saved {keras_path.name} ({keras_path.stat().st_size / 1e6:.1f} MB, no optimizer state, "
+            f"{100 * float16_share(keras_path):.1f}% of weights in float16)"
+        )
         results = export_tflite_variants(
             model,
             {m: stage / f"{name}_{m}.tflite" for m in RELEASE_VARIANTS},
@@ -178,7 +191,9 @@ def package_model(
         for r in results.values():
             log(r.summary())
         files = [keras_path]
-        files += [p for r in results.values() for p in (r.path, r.sidecar) if p is not None]
+        made = {m: [p for p in (r.path, r.sidecar) if p is not None] for m, r in results.items()}
+        files += [p for m, ps in made.items() if m not in DERIVED_VARIANTS for p in ps]
+        derived = [p for m, ps in made.items() if m in DERIVED_VARIANTS for p in ps]
         meta = model_metadata(model.inference_model())
         manifest = {
             "name": name,
@@ -188,9 +203,15 @@ def package_model(
             "training": training,
             "calibration": _portable_calibration(results["int8"].calibration) if "int8" in results else None,
             "files": {p.name: {"bytes": p.stat().st_size, "sha256": sha256(p)} for p in files},
+            "derived": {
+                p.name: {"bytes": p.stat().st_size, "sha256": sha256(p), "from": keras_path.name}
+                for p in derived
+            },
             "package_seconds": round(time.perf_counter() - t0, 1),
         }
         total = sum(f["bytes"] for f in manifest["files"].values())
+        manifest["committed_mb"] = round(total / 1e6, 2)
+        total += sum(f["bytes"] for f in manifest["derived"].values())
         manifest["total_mb"] = round(total / 1e6, 2)
         if total / 1e6 > max_mb:
             raise ExportError(
@@ -198,15 +219,23 @@ def package_model(
                 "replacement stays in git history); nothing was written. Drop a variant or raise max_mb"
             )
         (stage / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str))
-        for p in [*files, stage / "manifest.json"]:  # the manifest last: it vouches for the rest
+        for p in [*files, *derived, stage / "manifest.json"]:  # the manifest last: it vouches for the rest
             os.chmod(p, 0o644)
             os.replace(p, out / p.name)
-    log(f"wrote {out}: {', '.join(manifest['files'])} + manifest.json, {manifest['total_mb']} MB")
+    log(
+        f"wrote {out}: {', '.join(manifest['files'])} + manifest.json "
+        f"({manifest['committed_mb']} MB to commit); "
+        f"derived, git-ignored: {', '.join(manifest['derived'])} ({manifest['total_mb']} MB in all)"
+    )
     return manifest
 
 
 def check_manifest(directory: str | os.PathLike) -> list[str]:
-    """Problems with a release directory (missing/changed files against its manifest); [] if none."""
+    """Problems with a release directory (missing/changed committed files against its manifest); [] if none.
+
+    Derived files are not checked here: they may be absent (a fresh clone) and a re-export on
+    another machine may differ in converter metadata; :func:`regenerate_derived` makes them.
+    """
     d = Path(directory)
     mf = d / "manifest.json"
     if not mf.is_file():
@@ -222,4 +251,56 @@ def check_manifest(directory: str | os.PathLike) -> list[str]:
     return problems
 
 
-__all__ = ["DEFAULT_MAX_MB", "RELEASE_VARIANTS", "check_manifest", "package_model", "release_model", "sha256"]
+def missing_derived(directory: str | os.PathLike) -> list[str]:
+    """Derived files of the release in ``directory`` that are not there (names); [] if none or no manifest."""
+    d = Path(directory)
+    mf = d / "manifest.json"
+    if not mf.is_file():
+        return []
+    return [n for n in json.loads(mf.read_text()).get("derived", {}) if not (d / n).is_file()]
+
+
+def regenerate_derived(directory: str | os.PathLike, *, force: bool = False, log=print) -> list[Path]:
+    """Export the release's derived files (float16 TFLite + sidecar) from its committed ``.keras``.
+
+    Only the missing ones unless ``force``; returns the files written. Raises :class:`ExportError`
+    naming the directory when it holds no release to regenerate from.
+    """
+    from repose_tf.export.tflite import export_tflite_variants
+
+    d = Path(directory)
+    mf = d / "manifest.json"
+    if not mf.is_file():
+        raise ExportError(f"{d}: no manifest.json: no release to regenerate (tools/ship_model.py makes one)")
+    manifest = json.loads(mf.read_text())
+    derived = manifest.get("derived", {})
+    todo = sorted(derived) if force else missing_derived(d)
+    if not todo:
+        return []
+    name = manifest["name"]
+    keras_path = d / f"{name}.keras"
+    problems = [p for p in check_manifest(d) if keras_path.name in p]
+    if problems:
+        raise ExportError(problems[0])
+    modes = [m for m in DERIVED_VARIANTS if f"{name}_{m}.tflite" in derived]
+    log(f"{d}: making {', '.join(todo)} from {keras_path.name} (derived, not committed; once per checkout)")
+    results = export_tflite_variants(keras_path, {m: d / f"{name}_{m}.tflite" for m in modes}, log=log)
+    written = [p for r in results.values() for p in (r.path, r.sidecar) if p is not None]
+    for p in written:
+        same = derived.get(p.name, {}).get("sha256") == sha256(p)
+        note = "" if same else " (converter metadata differs from the release build's)"
+        log(f"  {p.name}: {p.stat().st_size / 1e6:.1f} MB{note}")
+    return written
+
+
+__all__ = [
+    "DEFAULT_MAX_MB",
+    "DERIVED_VARIANTS",
+    "RELEASE_VARIANTS",
+    "check_manifest",
+    "missing_derived",
+    "package_model",
+    "regenerate_derived",
+    "release_model",
+    "sha256",
+]

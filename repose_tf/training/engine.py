@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from repose_tf.io import atomic_save, atomic_write_text, remove_stale_temps
+from repose_tf.io import atomic_save, atomic_write_bytes, atomic_write_text, remove_stale_temps
 from repose_tf.training.config import TrainConfig, check_resume
 from repose_tf.training.errors import NonFiniteLoss, TrainingError
 
@@ -239,12 +239,28 @@ def finish(
         if chief:
             state["final_val"] = res.to_dict()
             files.write_state(state)
+            result["picture"] = str(write_prediction_sheet(ds, ps, out / "predictions.png"))
     print(
         f"done: {out / 'model.keras'} (inference model), {out / 'model.weights.h5'} + model.config.json, "
         f"checkpoint {files.checkpoint}, log {out / 'log.csv'}"
         + (f", TensorBoard logs {out / 'logs'}" if (out / "logs").exists() else "")
     )
+    if "picture" in result:
+        print(f"picture of its predictions on held-out images: {result['picture']}")
     return result
+
+
+def write_prediction_sheet(dataset, predictions, path: Path) -> Path:
+    """Write the held-out prediction sheet (:func:`repose_tf.predict.prediction_sheet`) as a PNG."""
+    import cv2
+
+    from repose_tf.predict import prediction_sheet
+
+    ok, png = cv2.imencode(".png", prediction_sheet(dataset, predictions))
+    if not ok:
+        raise RuntimeError(f"{path}: could not encode the prediction sheet")
+    atomic_write_bytes(path, png.tobytes())
+    return path
 
 
 __all__ = ["finish", "train"]

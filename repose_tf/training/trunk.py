@@ -25,33 +25,17 @@ from pathlib import Path
 
 import numpy as np
 
+from repose_tf.compact import FLOAT16_TOLERANCE, compact_array
 from repose_tf.io import atomic_write_bytes, atomic_write_text
 
 #: Where the repository keeps the trunk's state.
 TRUNK_DIR = Path(__file__).resolve().parents[2] / "models" / "trunk"
 LEDGER = "trunk.json"
 WEIGHTS = "trunk.weights.npz"
-#: Largest relative float16 round-trip error accepted for an array; worse ones stay float32.
-FLOAT16_TOLERANCE = 1e-3
-
-
-def _compact(a: np.ndarray) -> np.ndarray:
-    a = np.asarray(a)
-    if not np.issubdtype(a.dtype, np.floating):
-        return a
-    h = a.astype(np.float16)
-    if not np.all(np.isfinite(h)):
-        return a.astype(np.float32)
-    scale = np.maximum(np.abs(a), 1e-3)
-    return (
-        h if float(np.max(np.abs(h.astype(np.float32) - a) / scale, initial=0.0)) <= FLOAT16_TOLERANCE else a
-    )
-
-
 def write_weights(path: str | Path, names: list[str], arrays: list[np.ndarray], config: dict) -> Path:
     """Write a weight set (variable paths, arrays, RePose config) as a compact ``.npz``."""
     payload = {"__names__": np.array(names), "__config__": np.array(json.dumps(config))}
-    payload |= {f"w{i}": _compact(a) for i, a in enumerate(arrays)}
+    payload |= {f"w{i}": compact_array(a) for i, a in enumerate(arrays)}
     buf = io.BytesIO()
     np.savez(buf, **payload)
     atomic_write_bytes(path, buf.getvalue())
