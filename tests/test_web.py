@@ -51,6 +51,11 @@ def _missing(what: str, fix: str) -> None:
 # ------------------------------------------------------------------------------------ fixtures
 
 
+@pytest.fixture(scope="module", autouse=True)
+def _release_files(shipped_models):
+    """The page serves models/'s float16 model too, which a fresh clone makes from the release."""
+
+
 @pytest.fixture(scope="session")
 def browser_tools() -> tuple[str, str]:
     chromium = os.environ.get("CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
