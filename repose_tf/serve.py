@@ -124,6 +124,16 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     try:
         check_web_dir(args.web.resolve())
+        if (args.models / "manifest.json").is_file():
+            # a fresh clone has the release's committed files only: make the derived float16 model
+            from repose_tf.export import ExportError
+            from repose_tf.export.package import missing_derived, regenerate_derived
+
+            if missing_derived(args.models):
+                try:
+                    regenerate_derived(args.models.resolve())
+                except ExportError as e:
+                    raise ServeError(str(e)) from None
         check_models(args.models.resolve())
         server = make_server(args.host, args.port, args.web.resolve(), args.models.resolve(), args.verbose)
     except ServeError as e:
