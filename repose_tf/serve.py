@@ -7,6 +7,11 @@ Static files only, on 127.0.0.1 by default: ``/`` is ``web_demo/`` (the page and
 runtime that ``npm ci`` vendors into ``web_demo/vendor/``), ``/models/`` the model directory
 (``.tflite`` files and their JSON sidecars). Nothing is fetched from outside the machine. A
 missing runtime or model gives a one-line error naming the command that fixes it.
+
+Every response carries the cross-origin isolation headers (``ISOLATION_HEADERS``: COOP
+``same-origin``, COEP ``require-corp``): without them the browser withholds ``SharedArrayBuffer``
+and the page can only run LiteRT.js's single-threaded wasm build. A server other than this one
+must send the same two headers for the page's threads to work (``?threads=off`` runs without).
 """
 
 from __future__ import annotations
@@ -29,6 +34,15 @@ RUNTIME_FILES = (
     "vendor/litertjs/wasm-utils/index.js",
     "vendor/litertjs/wasm",
 )
+#: Sent with every response: they make the page cross-origin isolated (``crossOriginIsolated``),
+#: which is what unlocks ``SharedArrayBuffer`` and so LiteRT.js's threaded wasm runtime. The page
+#: loads nothing from other origins, so ``require-corp`` costs nothing; ``same-origin`` resource
+#: policy lets each file be embedded by this page (and only same-origin pages).
+ISOLATION_HEADERS = {
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Cross-Origin-Embedder-Policy": "require-corp",
+    "Cross-Origin-Resource-Policy": "same-origin",
+}
 SHIP_HINT = "python tools/ship_model.py --checkpoint runs/lspet/checkpoint.keras"
 NPM_HINT = "cd web_demo && npm ci"
 
@@ -90,6 +104,8 @@ class DemoHandler(http.server.SimpleHTTPRequestHandler):
 
     def end_headers(self) -> None:
         self.send_header("Cache-Control", "no-store")
+        for name, value in ISOLATION_HEADERS.items():
+            self.send_header(name, value)
         super().end_headers()
 
     def log_message(self, format: str, *args) -> None:  # noqa: A002 - the base class's name

@@ -15,6 +15,11 @@ and runs the project's own pipeline on it (``repose_tf.data.prepare_image`` for 
 (``web_demo/src/warp.js``, checked against cv2 golden arrays in ``test_js_unit_tests``), so the model
 inputs are identical, checked too: a grey level of difference moves argmaxes on the int8 model's
 flat heatmaps.
+
+Speed (issue 36): the server sends the cross-origin isolation headers (checked over real HTTP), so
+the page runs LiteRT.js's threaded wasm build; without them it falls back to one thread and says
+why; ``tools/benchmark_web.py`` (page against native LiteRT, and the README screenshot) runs here
+on a couple of frames.
 """
 
 from __future__ import annotations
@@ -616,3 +621,111 @@ def test_model_missing_shows_message(browser_tools, clip, tmp_path):
     finally:
         d.quit()
         s.stop()
+
+
+# ------------------------------------------------------------------------- speed (issue 36)
+
+
+def test_serve_sends_cross_origin_isolation_headers():
+    """Every response of ``repose_tf.serve`` (page, runtime, model) carries COOP + COEP, which is
+    what makes the page cross-origin isolated and so lets LiteRT.js run its threaded wasm build."""
+    import urllib.request
+
+    if not (WEB / "vendor/litertjs/wasm").is_dir():
+        _missing("web_demo/vendor/litertjs (the LiteRT.js runtime)", "cd web_demo && npm ci")
+    s = Server(MODELS)
+    try:
+        paths = (
+            "",
+            "src/app.js",
+            "vendor/litertjs/wasm/litert_wasm_threaded_internal.js",
+            "vendor/litertjs/wasm/litert_wasm_threaded_internal.wasm",
+            "models/repose_lsp14_int8.json",
+        )
+        for path in paths:
+            with urllib.request.urlopen(s.url + path, timeout=30) as r:
+                assert r.status == 200, path
+                h = r.headers
+                assert h["Cross-Origin-Opener-Policy"] == "same-origin", (path, dict(h))
+                assert h["Cross-Origin-Embedder-Policy"] == "require-corp", (path, dict(h))
+                assert h["Cross-Origin-Resource-Policy"] == "same-origin", (path, dict(h))
+                if path.endswith(".wasm"):
+                    assert h["Content-Type"] == "application/wasm"
+    finally:
+        s.stop()
+
+
+def test_benchmark_web_harness_and_screenshot(browser_tools, data_dir, tmp_path):
+    """``tools/benchmark_web.py`` (``repose_tf.web_benchmark.main``) on the shipped int8 model for a
+    couple of frames, threads off and on: the page is isolated and runs the threaded build where
+    the machine has cores for it, page and native LiteRT agree on the keypoints of the same input,
+    the table lands in its own section of the doc, and the screenshot option writes a picture.
+    (The page serves models/repose_lsp14_{variant} only, so the harness runs the shipped file.)"""
+    from repose_tf import web_benchmark
+
+    chromium, driver = browser_tools
+    doc = tmp_path / "benchmarks.md"
+    doc.write_text(
+        "# Benchmarks\n\nintro kept\n\n<!-- web-benchmark:start -->\nold table\n"
+        "<!-- web-benchmark:end -->\n\ntrailer kept\n"
+    )
+    out_json, shot = tmp_path / "web.json", tmp_path / "shot.png"
+    argv = ["--variants", "int8", "--threads", "off,auto", "--frames", "1", "--rounds", "2", "--warmup", "1"]
+    argv += ["--doc", str(doc), "--json", str(out_json), "--screenshot", str(shot)]
+    argv += ["--image", str(data_dir / "images/squat.bmp"), "--chromium", chromium, "--chromedriver", driver]
+    t0 = time.time()
+    assert web_benchmark.main(argv) == 0
+    print(f"\nharness: {time.time() - t0:.1f} s")
+    rows = {r["threads_mode"]: r for r in json.loads(out_json.read_text())["rows"]}
+    cores = os.cpu_count() or 1
+    assert rows["off"]["threads"] == 1 and "threaded" not in rows["off"]["runtime"]
+    if cores > 1:
+        on = rows["auto"]
+        assert on["threads"] == min(cores, 4) and on["runtime"].endswith("threaded"), on
+        assert not on["note"], on["note"]
+    for r in rows.values():
+        assert len(r["page_times"]["inference"]) == 2 and len(r["native_times"]) == 2
+        assert 0 < r["page_inference_ms"] <= r["page_frame_ms"] and r["native_ms"] > 0 and r["page_fps"] > 0
+        assert r["keypoint_diff_px"] <= 1.0, r
+    text = doc.read_text()
+    assert "intro kept" in text and "trailer kept" in text and "old table" not in text
+    section = text.split("<!-- web-benchmark:start -->")[1].split("<!-- web-benchmark:end -->")[0]
+    assert "python tools/benchmark_web.py --variants int8" in section and "CPU: " in section
+    assert "| int8 | off (1) |" in section and "| page / native |" in section
+    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 20_000
+
+
+def test_page_without_isolation_runs_one_thread(browser_tools, data_dir):
+    """Served by a static server that sends no COOP/COEP (not ``repose_tf.serve``), the page is not
+    cross-origin isolated: it falls back to LiteRT.js's single-threaded build, says why in the HUD
+    and still runs the model."""
+    import functools
+    import http.server
+    import threading
+
+    from repose_tf import serve, web_benchmark
+
+    class PlainHandler(serve.DemoHandler):
+        def end_headers(self):
+            http.server.SimpleHTTPRequestHandler.end_headers(self)  # no isolation headers
+
+    handler = functools.partial(PlainHandler, web_dir=serve.WEB_DIR, models_dir=MODELS)
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    d = _browser(browser_tools, camera="allow")
+    try:
+        url = f"http://127.0.0.1:{httpd.server_address[1]}/"
+        web_benchmark.open_page(d, url, "int8", "auto", data_dir / "images/squat.bmp")
+        assert d.execute_script("return crossOriginIsolated") is False
+        rt = d.execute_script("return repose.state.runtime")
+        assert rt["threads"] == 1 and not rt["threaded"], rt
+        if d.execute_script("return navigator.hardwareConcurrency") > 1:  # auto asked for more
+            assert rt["why"] == "page not cross-origin isolated", rt
+            assert "not cross-origin isolated" in d.find_element("id", "hud-threads").text
+        rec = d.execute_script("return repose.state.records.at(-1)")
+        assert rec["mode"] == "image" and rec["ms"] > 0 and rec["threads"] == 1
+        _assert_no_page_errors(d)
+    finally:
+        d.quit()
+        httpd.shutdown()
+        httpd.server_close()

@@ -1,8 +1,14 @@
 // The RePose-TF web demo: camera (or an image file) -> square window -> LiteRT.js -> heatmaps ->
 // keypoints -> skeleton. Everything model-specific comes from the sidecar JSON beside the model.
 // URL parameters (for links and tests): model=float16|int8, tracking=on|off, backend=auto|wasm|webgpu,
-// camera=on|off, score=<threshold>.
-import { isWebGPUSupported, loadAndCompile, loadLiteRt, Tensor } from '@litertjs/core';
+// camera=on|off, score=<threshold>, threads=auto|off|<n>.
+//
+// Threads: LiteRT.js's threaded wasm build needs SharedArrayBuffer, which a browser only grants a
+// cross-origin isolated page (COOP same-origin + COEP require-corp, as `python -m repose_tf.serve`
+// sends). threads=auto (the default) loads that build with min(cores, MAX_AUTO_THREADS) threads
+// when the page is isolated, else the single-threaded build; threads=off always the latter;
+// threads=<n> asks for n (at most the core count: the wasm runtime pre-spawns one worker a core).
+import { isWebGPUSupported, loadAndCompile, loadLiteRt, supportsFeature, Tensor } from '@litertjs/core';
 import {
   TrackingCrop, cropWindow, decodeHeatmaps, defaultWindow, fromOutputTensor, inputToSource, letterbox,
   parseSidecar, toInputTensor,
@@ -11,11 +17,13 @@ import { fixBatchToOne } from './tflite.js';
 
 const MODEL_STEMS = { float16: 'repose_lsp14_float16', int8: 'repose_lsp14_int8' };
 const RECORDS_KEPT = 200;
+const MAX_AUTO_THREADS = 4; // a cap: a many-core machine keeps cores for the browser (rendering, camera)
 const params = new URLSearchParams(location.search);
 const $ = (id) => document.getElementById(id);
 const ui = {
   stage: $('stage'), video: $('video'), picture: $('picture'), overlay: $('overlay'),
-  backend: $('hud-backend'), model: $('hud-model'), ms: $('hud-ms'), fps: $('hud-fps'), crop: $('hud-crop'),
+  backend: $('hud-backend'), model: $('hud-model'), ms: $('hud-ms'), frameMs: $('hud-frame-ms'), fps: $('hud-fps'),
+  crop: $('hud-crop'), threads: $('hud-threads'),
   modelSelect: $('model-select'), tracking: $('tracking-toggle'), score: $('score-threshold'),
   switchCamera: $('switch-camera'), file: $('file-input'), message: $('message'),
 };
@@ -24,9 +32,10 @@ const ui = {
 const state = {
   ready: false, // model loaded and compiled
   backend: null, // 'webgpu' | 'wasm'
+  runtime: null, // {build, threaded, threads, isolated, why}: the wasm runtime loaded (see startRuntime)
   variant: null, // 'float16' | 'int8'
   sidecar: null, // the parsed sidecar
-  mode: 'none', // 'camera' | 'image' | 'none'
+  mode: 'none', // 'camera' | 'image' | 'none' (records also say 'benchmark': repose.benchmark())
   message: '', // the text shown in #message
   messageKind: '', // 'camera-denied' | 'no-camera' | 'model-missing' | 'error' | ''
   frames: 0, // frames run through the model
@@ -86,14 +95,56 @@ function pickOutput(details, spec) {
   return i;
 }
 
+function threadRequest() {
+  const t = (params.get('threads') || 'auto').toLowerCase();
+  const cores = navigator.hardwareConcurrency || 1;
+  if (t === 'auto') return Math.max(1, Math.min(cores, MAX_AUTO_THREADS));
+  if (t === 'off') return 1;
+  const n = Number(t);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`threads=${t}: expected auto, off or a thread count`);
+  return Math.min(n, cores);
+}
+
+/**
+ * Loads the LiteRT.js wasm runtime once: threaded where asked for and possible (see the top).
+ * Returns {build, threaded, threads, isolated, why}: why says, when set, why the page runs one
+ * thread although more were asked for.
+ */
+async function startRuntime() {
+  const dir = new URL('vendor/litertjs/wasm/', location.href).href;
+  const wanted = threadRequest();
+  const isolated = Boolean(globalThis.crossOriginIsolated);
+  const relaxedSimd = await supportsFeature('relaxedSimd');
+  const simd = relaxedSimd ? 'relaxed SIMD' : 'SIMD';
+  let why = '';
+  if (wanted > 1 && !isolated) {
+    why = 'page not cross-origin isolated';
+  } else if (wanted > 1 && !relaxedSimd) {
+    why = 'no wasm relaxed SIMD'; // LiteRT.js ships its threaded build with relaxed SIMD only
+  } else if (wanted > 1) {
+    try {
+      await loadLiteRt(dir, { threads: true });
+      return { build: `${simd}, threaded`, threaded: true, threads: wanted, isolated, why };
+    } catch (e) {
+      why = `threaded build failed: ${e.message}`;
+    }
+  }
+  if (why) {
+    const hint = isolated ? '' : ' (serve the page with python -m repose_tf.serve: it sends COOP + COEP)';
+    console.warn(`RePose: ${wanted} threads asked for, running 1: ${why}${hint}`);
+  }
+  await loadLiteRt(dir);
+  return { build: simd, threaded: false, threads: 1, isolated, why };
+}
+
 async function loadModel(variant) {
   const token = ++loadToken;
   state.ready = false;
   const stem = MODEL_STEMS[variant];
   if (!stem) throw new Error(`unknown model '${variant}' (float16 or int8)`);
   ui.model.textContent = `${variant} (loading…)`;
-  liteRtReady ||= loadLiteRt(new URL('vendor/litertjs/wasm/', location.href).href);
-  await liteRtReady;
+  liteRtReady ||= startRuntime();
+  state.runtime = await liteRtReady;
   const scJson = await (await fetchOrExplain(`models/${stem}.json`, 'sidecar')).json();
   const sc = parseSidecar(scJson);
   const bytes = new Uint8Array(await (await fetchOrExplain(`models/${sc.modelFile}`, 'model')).arrayBuffer());
@@ -106,7 +157,7 @@ async function loadModel(variant) {
   let firstError = null;
   for (const accelerator of order) {
     try {
-      model = await loadAndCompile(bytes, { accelerator });
+      model = await loadAndCompile(bytes, { accelerator, cpuOptions: { numThreads: state.runtime.threads } });
       backend = accelerator;
       break;
     } catch (e) {
@@ -122,26 +173,30 @@ async function loadModel(variant) {
   if (compiled) compiled.model.delete();
   compiled = { model, sc, outIndex: pickOutput(model.getOutputDetails(), sc.output) };
   Object.assign(state, { ready: true, backend, variant, sidecar: scJson });
-  ui.backend.textContent = backend === 'webgpu' ? 'WebGPU' : 'wasm (XNNPACK)';
+  ui.backend.textContent = backend === 'webgpu' ? 'WebGPU' : `wasm (XNNPACK, ${state.runtime.build})`;
+  const { threads, why } = state.runtime;
+  ui.threads.textContent = backend === 'webgpu' ? '–' : why ? `${threads} (${why})` : String(threads);
   ui.model.textContent = `${variant} · ${sc.keypointSet} · ${sc.inputSize}×${sc.inputSize}`;
   ui.modelSelect.value = variant;
   tracker.reset();
 }
 
-/** Runs the model on RGB floats (n x n x 3); returns {heatmaps, ms}. */
+/**
+ * Runs the model on RGB floats (n x n x 3); returns {heatmaps, ms}: ms is the input tensor's
+ * copy into the runtime, the run and the output's copy out (what native LiteRT's set_tensor +
+ * invoke + get_tensor do).
+ */
 async function infer(pixels) {
   const { model, sc, outIndex } = compiled;
   const t0 = performance.now();
   let input = new Tensor(toInputTensor(pixels, sc.input), sc.input.shape);
-  if (state.backend === 'webgpu') {
-    const moved = await input.moveTo('webgpu');
-    input = moved;
-  }
+  if (state.backend === 'webgpu') input = await input.moveTo('webgpu');
   const outs = await model.run(input);
   input.delete();
-  const cpu = await outs[outIndex].moveTo('wasm');
-  const raw = cpu.toTypedArray().slice();
-  cpu.delete();
+  // On wasm the output is already in host memory: read it there (a copy out of the wasm heap).
+  const out = state.backend === 'webgpu' ? await outs[outIndex].moveTo('wasm') : outs[outIndex];
+  const raw = out.toTypedArray().slice();
+  out.delete();
   outs.forEach((t, i) => { if (i !== outIndex && !t.deleted) t.delete(); });
   const heatmaps = fromOutputTensor(raw, sc.output);
   return { heatmaps, ms: performance.now() - t0 };
@@ -149,17 +204,26 @@ async function infer(pixels) {
 
 // ------------------------------------------------------------------------------ one frame
 
-async function runFrame(image, win, mode) {
+/**
+ * One frame through the model: crop, inference, decode. grabMs: what getting the frame's pixels
+ * cost the caller (camera: drawImage + getImageData), counted in the record's frameMs.
+ */
+async function runFrame(image, win, mode, grabMs = 0) {
   const sc = compiled.sc;
   const n = sc.inputSize;
+  const t0 = performance.now();
   const pixels = cropWindow(image, win, n);
+  const t1 = performance.now();
   const { heatmaps, ms } = await infer(pixels);
+  const t2 = performance.now();
   const [, h, w, k] = sc.output.shape;
   const kp = decodeHeatmaps(heatmaps, h, w, k, sc.stride);
+  const t3 = performance.now();
   const src = Array.from({ length: k }, (_, i) => inputToSource(win, n, kp.x[i], kp.y[i]));
   const rec = {
     frame: state.frames++, mode, variant: state.variant, backend: state.backend, tracking: ui.tracking.checked,
     width: image.width, height: image.height, window: { ...win }, inputSize: n, ms,
+    cropMs: t1 - t0, decodeMs: t3 - t2, frameMs: grabMs + (t3 - t0), threads: state.runtime.threads,
     input: Array.from(kp.x, (x, i) => [x, kp.y[i]]), score: Array.from(kp.score),
     source: src, time: performance.now(),
   };
@@ -248,45 +312,120 @@ async function startCamera() {
   cameraLoop(++loopToken);
 }
 
+/** The pixels of a video or canvas, through the grab canvas; returns {image, ms}. */
+function grabFrame(source, w, h) {
+  const t0 = performance.now();
+  if (grab.width !== w || grab.height !== h) {
+    grab.width = w;
+    grab.height = h;
+  }
+  grabCtx.drawImage(source, 0, 0, w, h);
+  const image = grabCtx.getImageData(0, 0, w, h);
+  return { image, ms: performance.now() - t0 };
+}
+
+/** Lets the browser paint what the last frame drew before the next (blocking) inference starts. */
+const nextPaint = () => new Promise((r) => requestAnimationFrame(() => setTimeout(r, 0)));
+
+/** The live loop's frame rate: frames completed per second, smoothed (1 s half-life, roughly). */
+class FrameRate {
+  constructor() {
+    this.fps = 0;
+    this.prev = 0;
+  }
+
+  tick(now = performance.now()) {
+    if (this.prev) {
+      const f = 1000 / (now - this.prev);
+      this.fps = this.fps ? 0.8 * this.fps + 0.2 * f : f;
+    }
+    this.prev = now;
+    return this.fps;
+  }
+}
+
+/**
+ * One live frame: grab the source (video or canvas) -> window (tracking crop or the sidecar's
+ * default) -> model -> tracker -> HUD and overlay. The camera loop and repose.benchmark() share it.
+ */
+async function liveFrame(source, w, h, mode, rate, token) {
+  const grabbed = grabFrame(source, w, h);
+  const crop = compiled.sc.crop;
+  const win = ui.tracking.checked ? tracker.window(w, h, crop) : defaultWindow(crop, w, h);
+  const rec = await runFrame(grabbed.image, win, mode, grabbed.ms);
+  if (token !== loopToken) return null; // stopped meanwhile (an image was chosen, the camera switched)
+  if (ui.tracking.checked) {
+    tracker.update(rec.source.map((p) => p[0]), rec.source.map((p) => p[1]), rec.score, w, h);
+  }
+  const fps = rate.tick();
+  showTimes(rec, fps);
+  ui.crop.textContent = ui.tracking.checked ? (tracker.locked ? 'tracking' : 'centre (searching)') : 'centre square';
+  drawPose(rec, overlayFor(w, h), 1, 1);
+  return rec;
+}
+
+function showTimes(rec, fps) {
+  ui.ms.textContent = `${rec.ms.toFixed(1)} ms`;
+  ui.frameMs.textContent = `${rec.frameMs.toFixed(1)} ms`;
+  ui.fps.textContent = fps ? fps.toFixed(1) : '–';
+}
+
 async function cameraLoop(token) {
-  let fps = 0;
-  let prev = performance.now();
+  const rate = new FrameRate();
   while (token === loopToken) {
     const v = ui.video;
     if (!state.ready || v.readyState < 2 || !v.videoWidth) {
       await new Promise((r) => setTimeout(r, 30));
       continue;
     }
-    const w = v.videoWidth;
-    const h = v.videoHeight;
-    if (grab.width !== w || grab.height !== h) {
-      grab.width = w;
-      grab.height = h;
-    }
-    grabCtx.drawImage(v, 0, 0, w, h);
-    const image = grabCtx.getImageData(0, 0, w, h);
-    const crop = compiled.sc.crop;
-    const win = ui.tracking.checked ? tracker.window(w, h, crop) : defaultWindow(crop, w, h);
-    let rec;
     try {
-      rec = await runFrame(image, win, 'camera');
+      await liveFrame(v, v.videoWidth, v.videoHeight, 'camera', rate, token);
     } catch (e) {
       fail(e);
       break;
     }
     if (token !== loopToken) break;
-    if (ui.tracking.checked) {
-      tracker.update(rec.source.map((p) => p[0]), rec.source.map((p) => p[1]), rec.score, w, h);
-    }
-    const now = performance.now();
-    fps = fps ? 0.8 * fps + 0.2 * (1000 / (now - prev)) : 1000 / (now - prev);
-    prev = now;
-    ui.ms.textContent = `${rec.ms.toFixed(1)} ms`;
-    ui.fps.textContent = fps.toFixed(1);
-    ui.crop.textContent = ui.tracking.checked ? (tracker.locked ? 'tracking' : 'centre (searching)') : 'centre square';
-    drawPose(rec, overlayFor(w, h), 1, 1);
-    await new Promise((r) => requestAnimationFrame(r));
+    await nextPaint();
   }
+}
+
+/**
+ * The live loop on the picture on the page (an uploaded image, standing in for a camera frame),
+ * for a measurement: `warmup` frames, then `frames` timed ones. Stops the camera. Returns the
+ * per-frame times in ms (inference: tensor in + run + tensor out; frame: grab + crop + inference
+ * + decode) and the loop's frames per second (frame plus the paint between frames), with the
+ * runtime it ran on. tools/benchmark_web.py drives it.
+ */
+async function benchmark({ frames = 20, warmup = 3, tracking = false } = {}) {
+  stopCamera();
+  if (!state.ready) throw new Error('benchmark: the model is not loaded');
+  const pic = ui.picture;
+  if (state.mode !== 'image' || !pic.width) throw new Error('benchmark: load an image first (the file input)');
+  ui.tracking.checked = tracking;
+  tracker.reset();
+  const token = ++loopToken;
+  const rate = new FrameRate();
+  const times = { inference: [], frame: [], crop: [], decode: [], grab: [] };
+  let start = 0;
+  for (let i = 0; i < warmup + frames; i++) {
+    if (i === warmup) start = performance.now();
+    const rec = await liveFrame(pic, pic.width, pic.height, 'benchmark', rate, token);
+    if (!rec) throw new Error('benchmark: interrupted');
+    if (i >= warmup) {
+      times.inference.push(rec.ms);
+      times.frame.push(rec.frameMs);
+      times.crop.push(rec.cropMs);
+      times.decode.push(rec.decodeMs);
+      times.grab.push(rec.frameMs - rec.cropMs - rec.ms - rec.decodeMs);
+    }
+    await nextPaint();
+  }
+  const wallMs = performance.now() - start;
+  return {
+    variant: state.variant, backend: state.backend, runtime: { ...state.runtime },
+    crossOriginIsolated: Boolean(globalThis.crossOriginIsolated), cores: navigator.hardwareConcurrency,
+    width: pic.width, height: pic.height, frames, warmup, times, wallMs, fps: (1000 * frames) / wallMs,
+  };
 }
 
 // ---------------------------------------------------------------------------- image file
@@ -322,8 +461,7 @@ async function runImageFile(file) {
     fail(e);
     return;
   }
-  ui.ms.textContent = `${rec.ms.toFixed(1)} ms`;
-  ui.fps.textContent = '–';
+  showTimes(rec, 0);
   ui.crop.textContent = 'whole image';
   drawPose(rec, overlayFor(image.width, image.height), 1, 1);
   showMessage(`${file.name}: ${image.width}×${image.height}`, 'info');
@@ -351,6 +489,7 @@ window.repose = {
     };
   },
   tracker,
+  benchmark,
 };
 
 ui.tracking.checked = params.get('tracking') !== 'off';
