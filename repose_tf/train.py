@@ -99,7 +99,12 @@ def define_flags() -> None:
         list(LR_SCHEDULES),
         "paper: x0.5 at 50%, 1e-6 at 65% of the run; constant (default with real data); cosine: decay to 1% "
         "(default for the quick start); warmup_cosine: linear warmup over 5% of the steps, then "
-        "cosine to 1%; warmup_constant: a 100-step ramp to a steady rate (the campaign trunk).",
+        "cosine to 1%; warmup_constant: a 100-step ramp to a steady rate (the campaign trunk); "
+        "warmup_stable_decay: warmup_constant whose last --decay_steps fall linearly to zero "
+        "(a decay branch: resume a copy of the trunk's run with a later --steps).",
+    )
+    flags.DEFINE_integer(
+        "decay_steps", None, "With --lr_schedule warmup_stable_decay: the steps of the fall to zero."
     )
     flags.DEFINE_enum(
         "strategy",

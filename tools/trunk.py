@@ -4,6 +4,7 @@
     python tools/trunk.py save --run_dir ~/.cache/repose-runs/trunk --decay 0.998
     python tools/trunk.py continue --model_dir ~/.cache/repose-runs/trunk   # prints the train command
     python tools/trunk.py continue --model_dir ~/.cache/repose-runs/trunk --run
+    python tools/trunk.py branch --run_dir ~/.cache/repose-runs/trunk --output_dir ~/.cache/repose-runs/branch --decay_steps 150 --run
     python tools/trunk.py export --run_dir ~/.cache/repose-runs/trunk --decay 0.998 --output avg.keras
 
 The trunk trains at one steady rate (``--lr_schedule warmup_constant``) with exponential moving
@@ -50,6 +51,13 @@ def parse_args(argv=None) -> argparse.Namespace:
         "--seed", type=int, default=None, help="Data-order seed (default: 100 + stretches so far)."
     )
     c.add_argument("--run", action="store_true", help="Run it (in the foreground) instead of printing it.")
+    b = sub.add_parser(
+        "branch", help="Copy the trunk's run and anneal the copy to zero (a decay branch for a release)."
+    )
+    b.add_argument("--run_dir", required=True, help="The trunk's run directory.")
+    b.add_argument("--output_dir", required=True, help="Where the branch runs (a new directory).")
+    b.add_argument("--decay_steps", type=int, default=150, help="Steps of the linear fall to zero.")
+    b.add_argument("--run", action="store_true", help="Start it (default: print the command).")
     e = sub.add_parser("export", help="Write a run's weight average as a training-form .keras.")
     e.add_argument("--run_dir", required=True, help="The run directory (checkpoint.keras, ema.npz).")
     e.add_argument("--decay", type=float, required=True, help="Which average (e.g. 0.998).")
@@ -106,11 +114,20 @@ def main(argv=None) -> int:
                 print(shlex.join(cmd))
                 return 0
             os.execv(sys.executable, cmd)
+        if args.command == "branch":
+            cmd = [sys.executable, "-m", "repose_tf.train"] + trunk.branch_command(
+                args.run_dir, args.output_dir, decay_steps=args.decay_steps
+            )
+            print(f"copied {args.run_dir} to {args.output_dir}")
+            if not args.run:
+                print(shlex.join(cmd))
+                return 0
+            os.execv(sys.executable, cmd)
         if args.command == "export":
             rec = export_average(args.run_dir, args.decay, args.output)
             print(f"wrote {args.output} (the {args.decay:g} average at step {rec['ema']['step']})")
             return 0
-    except (ExportError, FileNotFoundError, ValueError) as e:
+    except (ExportError, FileNotFoundError, FileExistsError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     return 0

@@ -85,8 +85,10 @@ class TrainConfig:
         steps: training steps (rounded up to a multiple of ``checkpoint_every``).
         batch_size: global batch size.
         learning_rate: initial Adam learning rate.
-        lr_schedule: ``paper``, ``cosine``, ``warmup_cosine`` or ``constant``
-            (``repose_tf.training.schedules``).
+        lr_schedule: ``paper``, ``cosine``, ``warmup_cosine``, ``constant``, ``warmup_constant``
+            or ``warmup_stable_decay`` (``repose_tf.training.schedules``).
+        decay_steps: with ``warmup_stable_decay``, the last steps over which the rate falls to zero
+            (a decay branch of the trunk); refused with any other schedule.
         checkpoint_every: steps between checkpoints and validations (default ~steps/10, <= 1000).
         mixed_precision: ``auto`` (bfloat16 where the CPU has it natively), ``float32``,
             ``bfloat16`` or ``float16`` (``repose_tf.training.precision``).
@@ -125,6 +127,7 @@ class TrainConfig:
     batch_size: int | None = None
     learning_rate: float | None = None
     lr_schedule: str | None = None
+    decay_steps: int | None = None
     checkpoint_every: int | None = None
     mixed_precision: str = "auto"
     jit_compile: bool = False
@@ -198,6 +201,14 @@ class TrainConfig:
         for name in ("steps", "batch_size", "checkpoint_every", "val_limit", "workers"):
             if int(getattr(self, name)) < 1:
                 raise TrainConfigError(f"{name} must be >= 1, got {getattr(self, name)}")
+        if self.lr_schedule == "warmup_stable_decay" and not (self.decay_steps or 0) >= 1:
+            raise TrainConfigError("lr_schedule warmup_stable_decay needs decay_steps >= 1")
+        if self.decay_steps is not None and self.lr_schedule != "warmup_stable_decay":
+            raise TrainConfigError(
+                f"decay_steps is for lr_schedule warmup_stable_decay, not {self.lr_schedule}; drop one"
+            )
+        if self.decay_steps is not None and self.decay_steps > self.total_steps:
+            raise TrainConfigError(f"decay_steps {self.decay_steps} > the run's {self.total_steps} steps")
         for name in ("cpu_devices", "eval_limit", "max_samples"):
             if getattr(self, name) is not None and getattr(self, name) < 1:
                 raise TrainConfigError(f"{name} must be >= 1 when given, got {getattr(self, name)}")

@@ -77,7 +77,12 @@ def train(
 
     plan = c.phases()  # progressive resolution; one phase at the preset's size without a schedule
     strategy = make_strategy(c.strategy)
-    schedule = {"total_steps": c.total_steps, "learning_rate": c.learning_rate, "lr_schedule": c.lr_schedule}
+    schedule = {
+        "total_steps": c.total_steps,
+        "learning_rate": c.learning_rate,
+        "lr_schedule": c.lr_schedule,
+        "decay_steps": c.decay_steps,
+    }
     compile_kwargs = {**schedule, "jit_compile": c.jit_compile}
     with strategy_scope(strategy):
         if resuming:

@@ -10,7 +10,8 @@ _DYNAMICS = ("sigma", "bn_momentum", "extra")  # config fields that do not chang
 
 
 def compile_model(
-    model, *, total_steps: int, learning_rate: float, lr_schedule: str, jit_compile: bool
+    model, *, total_steps: int, learning_rate: float, lr_schedule: str, jit_compile: bool,
+    decay_steps: int | None = None,
 ) -> None:
     """Adam with the run's schedule and the partial MSE on every supervised stack."""
     import keras
@@ -19,13 +20,15 @@ def compile_model(
     from repose_tf.training.schedules import lr_schedule as make_schedule
 
     model.compile(
-        optimizer=keras.optimizers.Adam(make_schedule(total_steps, learning_rate, lr_schedule)),
+        optimizer=keras.optimizers.Adam(make_schedule(total_steps, learning_rate, lr_schedule, decay_steps)),
         loss={n: PartialMSE() for n in model.output},
         jit_compile=jit_compile,
     )
 
 
-def restore(ckpt: Path, *, total_steps: int, learning_rate: float, lr_schedule: str):
+def restore(
+    ckpt: Path, *, total_steps: int, learning_rate: float, lr_schedule: str, decay_steps: int | None = None
+):
     """``(model, step)`` from a training checkpoint, optimizer state included.
 
     The learning-rate schedule is set from the run's (checked) config, so an allowed change of
@@ -35,13 +38,14 @@ def restore(ckpt: Path, *, total_steps: int, learning_rate: float, lr_schedule: 
 
     import repose_tf.losses  # noqa: F401  (registers PartialMSE for load_model)
     import repose_tf.model  # noqa: F401  (registers RePose and its layers)
+    import repose_tf.training.wsd  # noqa: F401  (registers a decay branch's schedule)
     from repose_tf.training.schedules import lr_schedule as make_schedule
 
     try:
         model = keras.saving.load_model(ckpt)
     except Exception as e:  # a truncated file cannot happen (atomic writes), but say what failed
         raise TrainingError(f"could not load checkpoint {ckpt}: {e}") from e
-    schedule = make_schedule(total_steps, learning_rate, lr_schedule)
+    schedule = make_schedule(total_steps, learning_rate, lr_schedule, decay_steps)
     opt = model.optimizer
     try:
         opt.learning_rate = schedule  # assigns a constant, or replaces the schedule

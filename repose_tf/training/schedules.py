@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from repose_tf.training.errors import TrainingError
 
-LR_SCHEDULES = ("paper", "cosine", "warmup_cosine", "constant", "warmup_constant")
+LR_SCHEDULES = ("paper", "cosine", "warmup_cosine", "constant", "warmup_constant", "warmup_stable_decay")
 #: Share of the run ``warmup_cosine`` spends ramping the learning rate up linearly.
 WARMUP_FRACTION = 0.05
 #: Steps ``warmup_constant`` ramps over: enough for fresh Adam moments to settle, not a new peak.
 TRUNK_WARMUP_STEPS = 100
 
 
-def lr_schedule(total_steps: int, lr: float, kind: str = "paper"):
+def lr_schedule(total_steps: int, lr: float, kind: str = "paper", decay_steps: int | None = None):
     """A Keras learning-rate schedule (or a float for ``constant``).
 
     ``paper``: 1e-3, x0.5 at 1M and 1e-6 at 1.3M of 2M steps, scaled to the run length (the last
@@ -20,7 +20,10 @@ def lr_schedule(total_steps: int, lr: float, kind: str = "paper"):
     over the first 5% of steps (a higher peak survives the first steps of a random init), then
     cosine decay to 1%; ``constant``; ``warmup_constant``: the campaign trunk's steady rate,
     reached by a linear ramp from 1% over ``TRUNK_WARMUP_STEPS`` (at most 5% of the run) so that a
-    stretch continuing the trunk with fresh optimizer moments does not jolt the weights.
+    stretch continuing the trunk with fresh optimizer moments does not jolt the weights;
+    ``warmup_stable_decay``: ``warmup_constant`` whose last ``decay_steps`` fall linearly to zero
+    (:class:`repose_tf.training.wsd.WarmupStableDecay`): a decay branch taken from the trunk by
+    resuming a copy of its run with a later ``steps``, the trunk itself going on undecayed.
     """
     import keras
 
@@ -33,6 +36,13 @@ def lr_schedule(total_steps: int, lr: float, kind: str = "paper"):
         return keras.optimizers.schedules.CosineDecay(
             lr * 0.01, 1, alpha=1.0, warmup_target=lr, warmup_steps=warm
         )
+    if kind == "warmup_stable_decay":
+        from repose_tf.training.wsd import WarmupStableDecay
+
+        if not decay_steps or decay_steps < 1:
+            raise TrainingError("lr schedule warmup_stable_decay needs decay_steps >= 1")
+        warm = max(1, min(TRUNK_WARMUP_STEPS, round(WARMUP_FRACTION * total_steps)))
+        return WarmupStableDecay(lr, total_steps, min(decay_steps, total_steps), warm)
     if kind == "warmup_cosine":
         warm = max(1, round(WARMUP_FRACTION * total_steps))
         return keras.optimizers.schedules.CosineDecay(

@@ -199,11 +199,59 @@ def continue_command(
     ]  # fmt: skip
 
 
+#: What a decay branch copies from the trunk's run directory (the rest is remade or per-run).
+BRANCH_FILES = ("checkpoint.keras", "ema.npz", "state.json", "train_config.json", "log.csv")
+
+
+def branch_command(run_dir: str | Path, output_dir: str | Path, *, decay_steps: int) -> list[str]:
+    """Copy the trunk's run into ``output_dir`` and return the ``python -m repose_tf.train``
+    arguments that anneal the copy to zero over ``decay_steps`` (warmup-stable-decay).
+
+    The copy resumes exactly where the trunk stopped (Adam moments, averages, data order); the
+    trunk's own directory is not touched, so it goes on at its steady rate afterwards.
+    """
+    import shutil
+
+    run_dir, output_dir = Path(run_dir), Path(output_dir)
+    if decay_steps < 1:
+        raise ValueError(f"--decay_steps must be >= 1, got {decay_steps}")
+    if not (run_dir / "checkpoint.keras").exists():
+        raise FileNotFoundError(f"{run_dir}: no checkpoint.keras to branch from")
+    if output_dir.resolve() == run_dir.resolve():
+        raise ValueError("the branch needs its own --output_dir (annealing the trunk's own run ends it)")
+    if (output_dir / "checkpoint.keras").exists():
+        raise FileExistsError(f"{output_dir} already holds a run; resume it or choose another --output_dir")
+    import math
+
+    step = int(json.loads((run_dir / "state.json").read_text()).get("step", 0))
+    every = math.gcd(step, decay_steps)  # checkpoints must land on the branch's last step
+    if every < min(10, decay_steps):
+        raise ValueError(
+            f"step {step} + --decay_steps {decay_steps} leaves checkpoints every {every} steps; "
+            "choose a --decay_steps that shares a factor of 10 or more with the step"
+        )
+    output_dir.mkdir(parents=True, exist_ok=True)
+    for name in BRANCH_FILES:
+        if (run_dir / name).exists():
+            shutil.copy2(run_dir / name, output_dir / name)
+    return [
+        "--model_dir", str(output_dir),
+        "--resume",
+        "--allow_config_change",
+        "--lr_schedule", "warmup_stable_decay",
+        "--decay_steps", str(decay_steps),
+        "--steps", str(step + decay_steps),
+        "--checkpoint_every", str(min(every, 100)),
+    ]  # fmt: skip
+
+
 __all__ = [
+    "BRANCH_FILES",
     "FLOAT16_TOLERANCE",
     "LEDGER",
     "TRUNK_DIR",
     "WEIGHTS",
+    "branch_command",
     "continue_command",
     "load_into",
     "read_ledger",
