@@ -4,7 +4,7 @@
     python tools/trunk.py save --run_dir ~/.cache/repose-runs/trunk --decay 0.998
     python tools/trunk.py continue --model_dir ~/.cache/repose-runs/trunk   # prints the train command
     python tools/trunk.py continue --model_dir ~/.cache/repose-runs/trunk --run
-    python tools/trunk.py branch --run_dir ~/.cache/repose-runs/trunk --output_dir ~/.cache/repose-runs/branch --decay_steps 150 --run
+    python tools/trunk.py branch --run_dir ~/.cache/repose-runs/trunk --output_dir BRANCH --decay_steps 150
     python tools/trunk.py export --run_dir ~/.cache/repose-runs/trunk --decay 0.998 --output avg.keras
 
 The trunk trains at one steady rate (``--lr_schedule warmup_constant``) with exponential moving

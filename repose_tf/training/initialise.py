@@ -10,7 +10,12 @@ _DYNAMICS = ("sigma", "bn_momentum", "extra")  # config fields that do not chang
 
 
 def compile_model(
-    model, *, total_steps: int, learning_rate: float, lr_schedule: str, jit_compile: bool,
+    model,
+    *,
+    total_steps: int,
+    learning_rate: float,
+    lr_schedule: str,
+    jit_compile: bool,
     decay_steps: int | None = None,
 ) -> None:
     """Adam with the run's schedule and the partial MSE on every supervised stack."""

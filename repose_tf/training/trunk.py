@@ -32,6 +32,8 @@ from repose_tf.io import atomic_write_bytes, atomic_write_text
 TRUNK_DIR = Path(__file__).resolve().parents[2] / "models" / "trunk"
 LEDGER = "trunk.json"
 WEIGHTS = "trunk.weights.npz"
+
+
 def write_weights(path: str | Path, names: list[str], arrays: list[np.ndarray], config: dict) -> Path:
     """Write a weight set (variable paths, arrays, RePose config) as a compact ``.npz``."""
     payload = {"__names__": np.array(names), "__config__": np.array(json.dumps(config))}
