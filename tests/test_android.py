@@ -238,11 +238,12 @@ def android_model(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def golden_dir(android_model: Path, data_dir: Path, tmp_path_factory) -> Path:
     """Golden fixtures from the real image, made at test time (never committed)."""
+    from inprocess import run_tool
+
     out = tmp_path_factory.mktemp("android_fixtures")
-    r = subprocess.run(
-        [sys.executable, str(REPO / "tools/make_android_fixtures.py"), "--tflite", str(android_model),
-         "--image", str(data_dir / "images/squat.bmp"), "--out", str(out)],
-        cwd=REPO, capture_output=True, text=True, timeout=300,
+    r = run_tool(  # in this process (tests/inprocess.py)
+        "make_android_fixtures.py", "--tflite", android_model, "--image", data_dir / "images/squat.bmp",
+        "--out", out, cwd=REPO,
     )  # fmt: skip
     assert r.returncode == 0, f"make_android_fixtures failed:\n{r.stdout}\n{r.stderr[-3000:]}"
     return out

@@ -4,34 +4,29 @@ real checkpoints, its record carried into a release manifest, and the refusals."
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 import test_export_helpers as H
+from inprocess import run_tool
 
 REPO = Path(__file__).resolve().parents[1]
-ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
 
 
 def _cli(*args):
-    return subprocess.run(
-        [sys.executable, str(REPO / "tools" / "average_checkpoints.py"), *map(str, args)],
-        capture_output=True, text=True, timeout=600, env=ENV, cwd=REPO,
-    )  # fmt: skip
+    """``python tools/average_checkpoints.py ARGS`` in this process (tests/inprocess.py)."""
+    return run_tool("average_checkpoints.py", *args, cwd=REPO)
 
 
 @pytest.fixture(scope="module")
-def two_checkpoints(tmp_path_factory, shared_dir):
+def two_checkpoints(tmp_path_factory, tiny_model):
     """The fitted tiny fixture and a second, differently initialised repose_tiny of the same form."""
     import keras
 
     from repose_tf.model import RePose
 
-    trained = H.trained_tiny(tmp_path_factory, shared_dir)
+    trained = tiny_model  # the suite's small trained model (conftest.py)
     keras.utils.set_random_seed(1)
     other = RePose.from_preset("repose_tiny", inference=True, load_weights=False)
     path = tmp_path_factory.mktemp("avg") / "other.keras"

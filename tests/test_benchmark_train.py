@@ -4,20 +4,18 @@ section, and flag values refused in one line."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from inprocess import run_tool
 
 REPO = Path(__file__).resolve().parents[1]
-ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
 
 
-def _run(*args, timeout=600):
-    return subprocess.run([sys.executable, str(REPO / "tools" / "benchmark_train.py"), *map(str, args)],
-                          capture_output=True, text=True, timeout=timeout, env=ENV, cwd=REPO)  # fmt: skip
+def _run(*args):
+    """``python tools/benchmark_train.py ARGS`` in this process (tests/inprocess.py); the tool still
+    times each config in a process of its own."""
+    return run_tool("benchmark_train.py", *args, cwd=REPO)
 
 
 @pytest.mark.slow
@@ -48,5 +46,5 @@ def test_benchmark_train_times_a_real_train_step_and_writes_the_doc(tmp_path):
     ],
 )
 def test_benchmark_train_refuses_bad_flags_in_one_line(args, message):
-    res = _run(*args, timeout=60)
+    res = _run(*args)
     assert res.returncode == 2 and message in res.stderr and "Traceback" not in res.stderr

@@ -5,15 +5,12 @@ release manifest carrying every stretch, and ``learning_curve.py --chain`` drawi
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from inprocess import run_tool
 
 REPO = Path(__file__).resolve().parents[1]
-ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
 
 
 def _entry(step, batch=16, **kw):
@@ -99,8 +96,8 @@ def test_a_shipped_run_resumed_and_shipped_again_is_counted_once(campaign, tmp_p
 
 
 def _tool(script, *args):
-    return subprocess.run([sys.executable, str(REPO / "tools" / script), *map(str, args)],
-                          capture_output=True, text=True, timeout=300, env=ENV, cwd=REPO)  # fmt: skip
+    """``python tools/<script> ARGS`` in this process (tests/inprocess.py)."""
+    return run_tool(script, *args, cwd=REPO)
 
 
 def test_learning_curve_chain_plots_samples_and_cpu_hours(campaign, tmp_path):

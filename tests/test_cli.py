@@ -1,4 +1,5 @@
-"""evaluate / predict CLIs on real data with a real (small, untrained) model file."""
+"""evaluate / predict CLIs on real data with a real model file: the suite's small trained model
+(conftest.py ``tiny_model``). Each CLI run is a real process (absl flags are process-global)."""
 
 from __future__ import annotations
 
@@ -9,18 +10,8 @@ import sys
 
 import cv2
 import numpy as np
-import pytest
-
-from repose_tf import RePose, get_preset
 
 ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
-
-
-@pytest.fixture(scope="module")
-def tiny_model(tmp_path_factory):
-    path = tmp_path_factory.mktemp("model") / "tiny.keras"
-    RePose(get_preset("repose_tiny")).inference_model().save(path)
-    return path
 
 
 def _run(module, *args, check=True):

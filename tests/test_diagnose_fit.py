@@ -4,17 +4,13 @@ offset measured on constructed predictions, and the tool on real LSPET images.""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
-import test_export_helpers as H
+from inprocess import run_tool
 
 REPO = Path(__file__).resolve().parents[1]
-ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
 
 
 def _ps(pred, gt):
@@ -69,17 +65,14 @@ def test_hips_pulled_toward_each_other_read_as_inward():
                                     pred[:, :4, 0] > 0, ["a", "b"], "coco17", 0.0))  # fmt: skip
 
 
-def test_tool_scores_training_images_against_the_selection_split(tmp_path_factory, shared_dir, tmp_path):
-    model = H.trained_tiny(tmp_path_factory, shared_dir)
+def test_tool_scores_training_images_against_the_selection_split(tiny_model, shared_dir, tmp_path):
+    model = tiny_model  # the suite's small trained model (conftest.py)
     out = tmp_path / "diag.json"
     doc = tmp_path / "doc.md"
     doc.write_text("# x\n")
-    res = subprocess.run(
-        [sys.executable, str(REPO / "tools" / "diagnose_fit.py"), "--model", str(model),
-         "--train_images", "6",
-         "--select_limit", "6", "--data_dir", str(shared_dir / "data" / "lspet"), "--output_json", str(out),
-         "--doc", str(doc)],
-        capture_output=True, text=True, timeout=900, env=ENV, cwd=REPO,
+    res = run_tool(  # in this process (tests/inprocess.py)
+        "diagnose_fit.py", "--model", model, "--train_images", 6, "--select_limit", 6,
+        "--data_dir", shared_dir / "data" / "lspet", "--output_json", out, "--doc", doc, cwd=REPO,
     )  # fmt: skip
     assert res.returncode == 0, res.stderr[-2000:]
     rows = json.loads(out.read_text())
@@ -88,8 +81,5 @@ def test_tool_scores_training_images_against_the_selection_split(tmp_path_factor
         assert sum(n for _, n in r["groups"].values()) == r["images"]
         assert r["oracle_gain"] >= 0.0 and "limbs" in r and "pck14" in r
     assert "L/R swapped poses" in res.stdout and "diagnose-fit:start" in doc.read_text()
-    bad = subprocess.run(
-        [sys.executable, str(REPO / "tools" / "diagnose_fit.py"), "--model", str(tmp_path / "none.keras")],
-        capture_output=True, text=True, timeout=300, env=ENV, cwd=REPO,
-    )  # fmt: skip
+    bad = run_tool("diagnose_fit.py", "--model", tmp_path / "none.keras", cwd=REPO)
     assert bad.returncode == 2 and "model not found" in bad.stderr and "Traceback" not in bad.stderr

@@ -12,13 +12,12 @@ off by 0.004; 89% within 4 px).
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 import test_export_helpers as H
+from inprocess import run_tool
 
 from repose_tf import codec
 
@@ -26,13 +25,13 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")
-def model_path(tmp_path_factory, shared_dir):
-    return H.trained_tiny(tmp_path_factory, shared_dir)
+def model_path(tiny_model):  # the suite's small trained model (conftest.py)
+    return tiny_model
 
 
 @pytest.fixture(scope="module")
-def exports(tmp_path_factory, shared_dir, model_path):
-    return H.tiny_exports(tmp_path_factory, shared_dir)
+def exports(tiny_exports):  # its TFLite variants, exported once per run (conftest.py)
+    return tiny_exports
 
 
 @pytest.fixture(scope="module")
@@ -264,12 +263,12 @@ def test_flex_ops_fail_clearly(tmp_path):
     assert isinstance(err, ExportError) and "Flex" in str(err) and "\n" not in str(err)
 
 
-def test_onnx_matches_keras(tmp_path_factory, shared_dir, keras_out, crops):
+def test_onnx_matches_keras(tiny_onnx, keras_out, crops):
     import onnx
 
     from repose_tf.runtime import Predictor
 
-    path = H.tiny_onnx(tmp_path_factory, shared_dir)
+    path = tiny_onnx
     m = onnx.load(str(path))
     assert max(o.version for o in m.opset_import if o.domain in ("", "ai.onnx")) == 17
     p = Predictor.load(path, num_threads=1)
@@ -302,10 +301,9 @@ def test_verification_report_and_loud_flag(tmp_path_factory, shared_dir, exports
     assert data["verification"]["pck_reference"] == pytest.approx(ref.pck.mean)
 
 
-def _run_tool(*args, timeout=900):
-    return subprocess.run(
-        [sys.executable, *map(str, args)], capture_output=True, text=True, timeout=timeout, cwd=REPO
-    )
+def _run_tool(script, *args):
+    """``python tools/<script> ARGS`` in this process (tests/inprocess.py)."""
+    return run_tool(Path(script).name, *args, cwd=REPO)
 
 
 def test_cli_errors_are_clear(tmp_path):

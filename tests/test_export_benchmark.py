@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
-import test_export_helpers as H
+from inprocess import run_tool
 
 REPO = Path(__file__).resolve().parents[1]
 
 
-def test_benchmark_fast_writes_its_section_only(tmp_path_factory, shared_dir, tmp_path):
-    exports = H.tiny_exports(tmp_path_factory, shared_dir)
-    onnx = H.tiny_onnx(tmp_path_factory, shared_dir)
+def test_benchmark_fast_writes_its_section_only(tiny_exports, tiny_onnx, shared_dir, tmp_path):
+    exports, onnx = tiny_exports, tiny_onnx  # the suite's small trained model's exports (conftest.py)
     doc = tmp_path / "benchmarks.md"
     doc.write_text(
         "# Benchmarks\n\nintro kept\n\n"
@@ -21,17 +18,9 @@ def test_benchmark_fast_writes_its_section_only(tmp_path_factory, shared_dir, tm
         "\n<!-- export-benchmark:start -->\nold table\n<!-- export-benchmark:end -->\n\ntrailer kept\n"
     )
     peers = sorted((shared_dir / "peers").glob("*.tflite"))
-    cmd = [
-        sys.executable,
-        "tools/benchmark.py",
-        "--fast",
-        "--doc",
-        str(doc),
-        "--json",
-        str(tmp_path / "b.json"),
-    ]
-    cmd += ["--models", str(exports["none"]), str(exports["int8"]), str(onnx), "--peers", *map(str, peers)]
-    r = subprocess.run(cmd, capture_output=True, text=True, timeout=600, cwd=REPO)
+    args = ["--fast", "--doc", doc, "--json", tmp_path / "b.json"]
+    args += ["--models", exports["none"], exports["int8"], onnx, "--peers", *peers]
+    r = run_tool("benchmark.py", *args, cwd=REPO)  # in this process (tests/inprocess.py)
     assert r.returncode == 0, r.stderr[-2000:]
     text = doc.read_text()
     assert "intro kept" in text and "other section" in text and "trailer kept" in text
@@ -47,8 +36,5 @@ def test_benchmark_fast_writes_its_section_only(tmp_path_factory, shared_dir, tm
 
 
 def test_benchmark_without_models_says_why(tmp_path):
-    r = subprocess.run(
-        [sys.executable, "tools/benchmark.py", "--models", str(tmp_path / "none"), "--peers", "--no_write"],
-        capture_output=True, text=True, timeout=300, cwd=REPO,
-    )  # fmt: skip
+    r = run_tool("benchmark.py", "--models", tmp_path / "none", "--peers", "--no_write", cwd=REPO)
     assert r.returncode == 2 and "error:" in r.stderr and "Traceback" not in r.stderr

@@ -4,7 +4,8 @@ A ``repose_tiny`` model is trained for a few dozen steps on a handful of real LS
 crops (the data package's evaluation crop, partial MSE on the final stack) so its heatmaps have
 real peaks on those crops, then exported once per pytest session to every TFLite variant and
 ONNX. Everything lives under pytest's session base temp dir (``tmp_path_factory``), so each
-test module that asks gets the same files, built by the first one.
+test module that asks gets the same files, built by the first one (conftest.py's session fixtures
+``tiny_model``, ``tiny_exports`` and ``tiny_onnx`` hand them out).
 """
 
 from __future__ import annotations
@@ -109,6 +110,7 @@ def train_tiny(out: Path, shared: Path) -> Path:
     from repose_tf.data import SampleTransform, get_dataset, load_batch
     from repose_tf.losses import PartialMSE, keypoint_weights
     from repose_tf.model import RePose
+    from repose_tf.training.initialise import build_training_state
 
     keras.utils.set_random_seed(0)
     ds = get_dataset("lspet", lspet_dir(shared), "train")
@@ -118,6 +120,8 @@ def train_tiny(out: Path, shared: Path) -> Path:
     # a RePose too: saves and loads as one
     model = RePose.from_preset("repose_tiny", inference=True, load_weights=False)
     model.compile(optimizer=keras.optimizers.Adam(3e-3), loss=PartialMSE())
+    # as the training engine does: optimizer slots and loss trackers first, so the step traces once
+    build_training_state(model, (data["image"][:BATCH], data["heatmaps"][:BATCH], weights[:BATCH]))
     rng = np.random.default_rng(0)
     for _ in range(TRAIN_STEPS):
         i = rng.choice(TRAIN_IMAGES, BATCH, replace=False)

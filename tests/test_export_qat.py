@@ -27,13 +27,13 @@ def test_qat_runs_in_a_legacy_subprocess_from_here():
 
 
 @pytest.mark.slow
-def test_qat_tiny_model_to_int8(tmp_path_factory, shared_dir, tmp_path):
+def test_qat_tiny_model_to_int8(tiny_model, shared_dir, tmp_path):
     from repose_tf.export.qat import run_qat
     from repose_tf.export.sidecar import read_sidecar
     from repose_tf.export.tflite import inspect_tflite
     from repose_tf.runtime import Predictor
 
-    model = H.trained_tiny(tmp_path_factory, shared_dir)
+    model = tiny_model  # the suite's small trained model (conftest.py)
     out = tmp_path / "tiny_qat.tflite"
     res = run_qat(
         model, out, data_dir=H.lspet_dir(shared_dir), steps=4, batch_size=4, num_calibration=8, io="uint8",

@@ -63,6 +63,7 @@ def test_mixed_precision_tiny_forward_train_step_save_load(mixed_policy, tmp_pat
     finite train step, and what it saves loads (and is rebuilt for inference) in float32."""
     from repose_tf.export.package import release_model
     from repose_tf.runtime import load_repose
+    from repose_tf.training.initialise import build_training_state
 
     compute = mixed_policy.removeprefix("mixed_")
     keras.utils.set_random_seed(0)
@@ -75,6 +76,7 @@ def test_mixed_precision_tiny_forward_train_step_save_load(mixed_policy, tmp_pat
     before = [v.numpy().copy() for v in model.trainable_variables]
     y = {n: np.zeros((2, 128, 128, 14), "float32") for n in model.output}
     w = {n: np.ones((2, 14), "float32") for n in model.output}
+    build_training_state(model, (x, y, w))  # as the training engine does: the step is traced once
     loss = model.train_on_batch(x, y, sample_weight=w, return_dict=True)["loss"]
     assert np.isfinite(loss)
     assert any(

@@ -4,17 +4,11 @@ from __future__ import annotations
 
 import csv
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
-
-REPO = Path(__file__).resolve().parents[1]
-ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
+from inprocess import run_tool
 
 
 @pytest.fixture(scope="module")
@@ -74,14 +68,13 @@ def test_compare_peers_cli(tmp_path, movenet, data_dir):
     doc = tmp_path / "results.md"
     doc.write_text("# Results\n\nkept text\n")
     args = [
-        sys.executable, str(REPO / "tools" / "compare_peers.py"), "--model", str(model),
-        "--peer", str(movenet),
+        "--model", str(model), "--peer", str(movenet),
         "--data_dir", str(data_dir / "lspet"), "--limit", "8", "--latency_runs", "3", "--no_progress",
         "--overlay_dir", str(tmp_path / "ov"), "--overlays", "2", "--output_json", str(tmp_path / "c.json"),
         "--doc", str(doc),
     ]  # fmt: skip
     for _ in range(2):  # the second run replaces the doc section instead of appending
-        res = subprocess.run(args, capture_output=True, text=True, timeout=900, env=ENV, cwd=tmp_path)
+        res = run_tool("compare_peers.py", *args, cwd=tmp_path)  # in this process (tests/inprocess.py)
         assert res.returncode == 0, res.stdout[-2000:] + res.stderr[-3000:]
     out = json.loads((tmp_path / "c.json").read_text())
     assert out["splits"] == ["select", "report"] and list(out["parts"]) == ["select", "report"]
@@ -121,26 +114,13 @@ def test_compare_peers_cli(tmp_path, movenet, data_dir):
 def test_compare_peers_refuses_a_bad_split(movenet):
     """Unknown or empty split names: one line, exit 2, before any model is loaded."""
     for split, msg in [("select,bogus", "unknown split 'bogus'"), ("select,", "empty split name")]:
-        tool = str(REPO / "tools" / "compare_peers.py")
-        res = subprocess.run(
-            [sys.executable, tool, "--split", split, "--peer", str(movenet)],
-            capture_output=True,
-            text=True,
-            timeout=300,
-            env=ENV,
-        )
+        res = run_tool("compare_peers.py", "--split", split, "--peer", movenet)
         assert res.returncode == 2, res.stderr[-2000:]
         assert msg in res.stderr and "Traceback" not in res.stderr
         assert res.stderr.strip().splitlines()[-1].startswith("error: ")
 
 
 def test_compare_peers_missing_model_is_a_clear_error(tmp_path, movenet):
-    res = subprocess.run(
-        [sys.executable, str(REPO / "tools" / "compare_peers.py"), "--model", str(tmp_path / "nope.keras")],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env=ENV,
-    )
+    res = run_tool("compare_peers.py", "--model", tmp_path / "nope.keras")
     assert res.returncode == 2
     assert "nope.keras: model not found" in res.stderr and "Traceback" not in res.stderr

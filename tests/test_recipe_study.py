@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 from pathlib import Path
 
@@ -13,6 +12,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tools"))
 
 import recipe_study  # noqa: E402
+from inprocess import run_tool  # noqa: E402
 
 
 def _config_of(cmd: list[str]):
@@ -84,10 +84,9 @@ def test_report_reads_pck_at_budget_marks_and_flags_a_disturbed_run(tmp_path):
     (root / "bf16_b8_cos2e-3").mkdir()  # stopped after two checkpoints: reported as such
     partial = {"history": _history([(7, 5.0, 130), (12, 6.0, 260)], batch=8)}
     (root / "bf16_b8_cos2e-3" / "state.json").write_text(json.dumps(partial))
-    out = subprocess.run(
-        [sys.executable, str(REPO / "tools" / "recipe_study.py"), "--report_only", "--run_root", str(root),
-         "--doc", str(tmp_path / "results.md"), "--plot", str(tmp_path / "study.png")],
-        capture_output=True, text=True, timeout=300,
+    out = run_tool(  # in this process (tests/inprocess.py)
+        "recipe_study.py", "--report_only", "--run_root", root, "--doc", tmp_path / "results.md",
+        "--plot", tmp_path / "study.png",
     )  # fmt: skip
     assert out.returncode == 0, out.stderr[-2000:]
     rows = {line.split("`")[1]: line for line in out.stdout.splitlines() if line.startswith("| `")}
@@ -109,10 +108,5 @@ def test_report_reads_pck_at_budget_marks_and_flags_a_disturbed_run(tmp_path):
 
 
 def test_bad_candidate_names_are_refused_in_one_line():
-    out = subprocess.run(
-        [sys.executable, str(REPO / "tools" / "recipe_study.py"), "--only", "current,nope", "--dry_run"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    out = run_tool("recipe_study.py", "--only", "current,nope", "--dry_run")
     assert out.returncode == 2 and "unknown candidate(s) nope" in out.stderr and "Traceback" not in out.stderr

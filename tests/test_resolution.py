@@ -3,17 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 
 import numpy as np
 import pytest
+from inprocess import train_cli
 
 from repose_tf.training.errors import TrainingError
 from repose_tf.training.resolution import Phase, config_at_size, parse_schedule, phase_at, phases
-
-ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONUNBUFFERED": "1"}
 
 
 def test_phases_land_on_checkpoint_chunks_and_end_at_the_run_length():
@@ -97,19 +93,16 @@ def test_every_layer_has_the_same_name_and_weight_shapes_at_64_and_128_px():
     assert small.output["heatmaps"].shape[1:] == (64, 64, 14)
 
 
-def test_model_at_size_carries_weights_and_optimizer_state_both_ways():
-    import keras
-
+def test_model_at_size_carries_weights_and_optimizer_state_both_ways(tiny_one_step):
+    """The suite's one-step repose_tiny (conftest.py: compiled as the engine compiles, one Adam step
+    at 128 px) rebuilt at 64 px and back: weights and optimizer state carried both ways."""
     from repose_tf.config import get_preset
-    from repose_tf.model import RePose
-    from repose_tf.training.initialise import compile_model
+    from repose_tf.training.initialise import build_training_state
     from repose_tf.training.resolution import model_at_size
 
-    kw = {"total_steps": 10, "learning_rate": 1e-3, "lr_schedule": "warmup_cosine", "jit_compile": False}
-    keras.utils.set_random_seed(0)
+    m128, kw = tiny_one_step.model, tiny_one_step.compile_kwargs
     cfg = get_preset("repose_tiny")
-    m128 = RePose(cfg)
-    compile_model(m128, **kw)
+    assert m128.repose_config == cfg and int(m128.optimizer.iterations.numpy()) == 1
     rng = np.random.default_rng(0)
 
     def batch(n):
@@ -117,7 +110,6 @@ def test_model_at_size_carries_weights_and_optimizer_state_both_ways():
         y = {k: rng.uniform(0, 1, (2, n, n, 14)).astype("float32") for k in m128.output}
         return x, y
 
-    m128.train_on_batch(*batch(128))
     m64 = model_at_size(m128, config_at_size(cfg, 64), kw)
     assert m64 is not m128 and m64.repose_config.input_size == 64
     for a, b in zip(m128.weights, m64.weights, strict=True):
@@ -126,6 +118,7 @@ def test_model_at_size_carries_weights_and_optimizer_state_both_ways():
     for a, b in zip(m128.optimizer.variables, m64.optimizer.variables, strict=True):
         np.testing.assert_array_equal(np.asarray(a.numpy()), np.asarray(b.numpy()))
     assert max(float(np.abs(v.numpy()).max()) for v in m64.optimizer.variables[2:]) > 0  # real moments
+    build_training_state(m64, batch(64))
     m64.train_on_batch(*batch(64))  # trains at 64 px with the carried state
     back = model_at_size(m64, cfg, kw)
     assert int(back.optimizer.iterations.numpy()) == 2
@@ -138,28 +131,29 @@ def test_progressive_run_stops_at_its_time_budget_then_resumes_mid_schedule(tmp_
     """64 px then 128 px on real LSPET images: a tiny time budget stops the run at its first
     checkpoint (inside the 64 px phase); the saved model is at 128 px anyway; --resume with the
     budget lifted continues at 64 px from that step, switches to 128 px at the phase boundary
-    with the optimizer's step count carried, and ends with a 128 px checkpoint and model."""
+    with the optimizer's step count carried, and ends with a 128 px checkpoint and model.
+
+    Both runs go through the training CLI's flags in this process (tests/inprocess.py): what is
+    checked is the engine's schedule, not a process boundary (test_train.test_kill_and_resume
+    kills and resumes a real process)."""
     import keras
 
     import repose_tf.model  # noqa: F401  (registers RePose for load_model)
 
     out = tmp_path / "run"
     args = [
-        sys.executable, "-m", "repose_tf.train", "--progress=false", "--preset=repose_tiny",
-        "--dataset=lspet", f"--data_dir={data_dir / 'lspet'}", "--max_samples=32", "--batch_size=4",
-        "--steps=30", "--checkpoint_every=5", "--resolution_schedule=64:0.5,128:0.5",
+        "--preset=repose_tiny", "--dataset=lspet", f"--data_dir={data_dir / 'lspet'}", "--max_samples=32",
+        "--batch_size=4", "--steps=12", "--checkpoint_every=3", "--resolution_schedule=64:0.5,128:0.5",
         "--lr_schedule=warmup_cosine", "--val_limit=4", "--eval_limit=4", f"--model_dir={out}",
     ]  # fmt: skip
-    first = subprocess.run([*args, "--time_budget_minutes=0.001"], capture_output=True, text=True, env=ENV,
-                           timeout=900)  # fmt: skip
-    assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
-    assert "resolution: 64 px steps 0-15, 128 px steps 15-30" in first.stdout
+    first = train_cli(*args, "--time_budget_minutes=0.001")
+    assert "resolution: 64 px steps 0-6, 128 px steps 6-12" in first.stdout
     assert "time budget reached" in first.stdout
     state = json.loads((out / "state.json").read_text())
-    assert [h["step"] for h in state["history"]] == [5]
+    assert [h["step"] for h in state["history"]] == [3]
     assert all(h.get("val_mean") is not None for h in state["history"])  # validated at 128 px
     ckpt = keras.saving.load_model(out / "checkpoint.keras")
-    assert ckpt.repose_config.input_size == 64 and int(ckpt.optimizer.iterations.numpy()) == 5
+    assert ckpt.repose_config.input_size == 64 and int(ckpt.optimizer.iterations.numpy()) == 3
     final = keras.saving.load_model(out / "model.keras")
     assert final.repose_config.input_size == 128 and final.repose_config.coarsest_resolution == 16
     src = {layer.name: layer for layer in ckpt.layers}
@@ -167,14 +161,12 @@ def test_progressive_run_stops_at_its_time_budget_then_resumes_mid_schedule(tmp_
         for a, b in zip(layer.get_weights(), src[layer.name].get_weights(), strict=True):
             np.testing.assert_array_equal(a, b)  # the 128 px model is the 64 px checkpoint's weights
 
-    second = subprocess.run([*args, "--resume", "--time_budget_minutes=0"], capture_output=True, text=True,
-                            env=ENV, timeout=900)  # fmt: skip
-    assert second.returncode == 0, second.stdout[-3000:] + second.stderr[-3000:]
-    assert "resolution phase: 64 px, steps 5->15" in second.stdout
-    assert "resolution phase: 128 px, steps 15->30" in second.stdout
+    second = train_cli(*args, "--resume", "--time_budget_minutes=0")
+    assert "resolution phase: 64 px, steps 3->6" in second.stdout
+    assert "resolution phase: 128 px, steps 6->12" in second.stdout
     assert "time budget reached" not in second.stdout
     state = json.loads((out / "state.json").read_text())
-    assert [h["step"] for h in state["history"]] == [5, 10, 15, 20, 25, 30]
+    assert [h["step"] for h in state["history"]] == [3, 6, 9, 12]
     ckpt = keras.saving.load_model(out / "checkpoint.keras")
-    assert ckpt.repose_config.input_size == 128 and int(ckpt.optimizer.iterations.numpy()) == 30
+    assert ckpt.repose_config.input_size == 128 and int(ckpt.optimizer.iterations.numpy()) == 12
     assert json.loads((out / "train_config.json").read_text())["train_config"]["time_budget_minutes"] is None

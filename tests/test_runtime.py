@@ -13,8 +13,8 @@ from repose_tf import codec
 
 
 @pytest.fixture(scope="module")
-def model_path(tmp_path_factory, shared_dir):
-    return H.trained_tiny(tmp_path_factory, shared_dir)
+def model_path(tiny_model):  # the suite's small trained model (conftest.py)
+    return tiny_model
 
 
 @pytest.fixture(scope="module")
@@ -73,12 +73,10 @@ def test_weights_h5_with_config_beside_or_given(tmp_path, keras_pred, crops):
         Predictor.load(w)
 
 
-def test_tflite_predictor_sidecar_threads_and_quantised_io(
-    tmp_path_factory, shared_dir, keras_pred, crops, tmp_path
-):
+def test_tflite_predictor_sidecar_threads_and_quantised_io(tiny_exports, keras_pred, crops, tmp_path):
     from repose_tf.runtime import Predictor
 
-    exports = H.tiny_exports(tmp_path_factory, shared_dir)
+    exports = tiny_exports
     ref = keras_pred.heatmaps(crops)
     p = Predictor.load(exports["none"], num_threads=2)
     assert p.kind == "tflite" and p.num_threads == 2 and p.sidecar["quantize"] == "none"
@@ -94,19 +92,19 @@ def test_tflite_predictor_sidecar_threads_and_quantised_io(
     np.testing.assert_array_equal(r.heatmaps(crops), q.heatmaps(crops))
 
 
-def test_onnx_predictor(tmp_path_factory, shared_dir, keras_pred, crops):
+def test_onnx_predictor(tiny_onnx, keras_pred, crops):
     from repose_tf.runtime import Predictor
 
-    p = Predictor.load(H.tiny_onnx(tmp_path_factory, shared_dir), num_threads=1)
+    p = Predictor.load(tiny_onnx, num_threads=1)
     assert p.kind == "onnx" and p.input_size == 128 and p.keypoint_set.name == "lsp14"
     np.testing.assert_allclose(p.heatmaps(crops), keras_pred.heatmaps(crops), atol=1e-4)
 
 
-def test_evaluate_path_accepts_every_predictor(tmp_path_factory, shared_dir, model_path):
+def test_evaluate_path_accepts_every_predictor(tiny_exports, shared_dir, model_path):
     from repose_tf.evaluate import evaluate_predictor
     from repose_tf.runtime import Predictor
 
-    exports = H.tiny_exports(tmp_path_factory, shared_dir)
+    exports = tiny_exports
     res = [
         evaluate_predictor(Predictor.load(p), "lspet", H.lspet_dir(shared_dir), "val", limit=8)
         for p in (model_path, exports["none"])

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
-import time
 
 import cv2
 import numpy as np
 import pytest
+from inprocess import train_cli
 
 from repose_tf.losses import PartialMSE, keypoint_weights, partial_mse_numpy
 
@@ -61,14 +60,11 @@ def test_training_on_16_real_lspet_images_reaches_pck_90(tmp_path, data_dir):
     all-zeros heatmap plateau (PCK 1-12% after 300-400 steps).
     """
     out = tmp_path / "run"
-    res = _train(
-        [
-            "--preset=repose_tiny", "--dataset=lspet", f"--data_dir={data_dir / 'lspet'}",
-            "--max_samples=16", "--noaugment", "--batch_size=16", "--steps=150", "--checkpoint_every=50",
-            "--learning_rate=3e-3", "--lr_schedule=constant", "--val_split=train", "--val_limit=16",
-            "--eval_limit=16", f"--model_dir={out}",
-        ],
-        timeout=1800,
+    res = train_cli(  # the CLI in this process (tests/inprocess.py)
+        "--preset=repose_tiny", "--dataset=lspet", f"--data_dir={data_dir / 'lspet'}",
+        "--max_samples=16", "--noaugment", "--batch_size=16", "--steps=150", "--checkpoint_every=50",
+        "--learning_rate=3e-3", "--lr_schedule=constant", "--val_split=train", "--val_limit=16",
+        "--eval_limit=16", f"--model_dir={out}",
     )  # fmt: skip
     state = json.loads((out / "state.json").read_text())
     final = state["final_val"]
@@ -90,67 +86,42 @@ def test_training_on_16_real_lspet_images_reaches_pck_90(tmp_path, data_dir):
     assert (
         sheet is not None and sheet.shape == (512, 1024, 3) and sheet.std() > 10
     )  # 8 tiles of 256 px, drawn
-    # the saved inference model gives the same answer through the evaluate CLI
-    ev = subprocess.run(
-        [sys.executable, "-m", "repose_tf.evaluate", "--model", str(out / "model.keras"), "--dataset",
-         "lspet", "--data_dir", str(data_dir / "lspet"), "--split", "train", "--limit", "16",
-         "--output_json", str(tmp_path / "ev.json")],
-        capture_output=True, text=True, timeout=600, env=ENV,
-    )  # fmt: skip
-    assert ev.returncode == 0, ev.stderr[-3000:]
-    assert json.loads((tmp_path / "ev.json").read_text())["mean"] == pytest.approx(final["mean"], abs=0.01)
+    # the saved inference model file gives the same answer through the evaluation path (the
+    # evaluate CLI is this same function: test_cli.test_evaluate_matches_in_memory_path)
+    from repose_tf.evaluate import evaluate_predictor
+
+    ev = evaluate_predictor(str(out / "model.keras"), "lspet", data_dir / "lspet", "train", limit=16)
+    assert ev.mean == pytest.approx(final["mean"], abs=0.01)
 
 
-def test_kill_and_resume(tmp_path, data_dir):
-    """SIGKILL mid-run, then --resume: continues from the last checkpoint at the right step."""
-    out = tmp_path / "run"
-    args = [
-        "--preset=repose_tiny", "--dataset=lspet", f"--data_dir={data_dir / 'lspet'}", "--max_samples=64",
-        "--batch_size=4", "--steps=60", "--checkpoint_every=10", "--val_limit=4", "--eval_limit=4",
-        f"--model_dir={out}",
-    ]  # fmt: skip
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "repose_tf.train", "--progress=false", *args],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        env=ENV,
-    )
-    state_path = out / "state.json"
-    deadline = time.time() + 900
-    try:
-        while time.time() < deadline:
-            if state_path.exists() and json.loads(state_path.read_text())["step"] >= 20:
-                break
-            assert proc.poll() is None, "training exited before it could be killed"
-            time.sleep(0.5)
-        else:
-            pytest.fail("no checkpoint at step >= 20 within the deadline")
-    finally:
-        proc.send_signal(signal.SIGKILL)
-        proc.wait()
-    killed_at = json.loads(state_path.read_text())["step"]
-    assert killed_at < 60
+def test_kill_and_resume(killed_and_resumed_run):
+    """SIGKILL mid-run, then --resume: continues from the last checkpoint at the right step.
+
+    The run is conftest.py's ``killed_and_resumed_run`` (a real process killed after a checkpoint,
+    resumed to step 8); test_trunk reads the same run for its weight averages and ledger."""
     import keras
 
     import repose_tf.model  # noqa: F401  (registers RePose for load_model)
 
-    ckpt = keras.saving.load_model(out / "checkpoint.keras")  # not corrupt
-    assert int(ckpt.optimizer.iterations.numpy()) == killed_at
+    r = killed_and_resumed_run
+    out, total = r.run_dir, 8
+    killed_at = r.killed_at
+    assert 2 <= killed_at < total
+    assert r.killed_checkpoint_step == killed_at  # the checkpoint the kill left loads: not corrupt
+    assert r.killed_ema_step == killed_at  # the averages written with it
     # a run directory written before TrainConfig has no train_config.json: it resumes with a note
-    (out / "train_config.json").unlink()
-    res = _train([*args, "--resume"], timeout=900)
-    assert "no train_config.json" in res.stdout and (out / "train_config.json").is_file()
-    state = json.loads(state_path.read_text())
+    assert "no train_config.json" in r.resume_output and (out / "train_config.json").is_file()
+    state = json.loads((out / "state.json").read_text())
     assert {"step", "samples_seen", "loss", "samples_per_s", "wall_s", "cpu_s", "machine", "time"} <= set(
         state["history"][-1]
     )
     steps = [h["step"] for h in state["history"]]
-    assert steps[-1] == 60 and state["step"] == 60
+    assert steps[-1] == total and state["step"] == total
     assert steps == sorted(steps) and len(set(steps)) == len(steps)
-    assert steps[len([s for s in steps if s <= killed_at])] == killed_at + 10  # resumed where it stopped
+    assert steps[len([s for s in steps if s <= killed_at])] == killed_at + 2  # resumed where it stopped
     assert not list(out.glob(".*.tmp*"))
     final = keras.saving.load_model(out / "checkpoint.keras")
-    assert int(final.optimizer.iterations.numpy()) == 60
+    assert int(final.optimizer.iterations.numpy()) == total
 
 
 def test_mirrored_strategy_on_two_cpu_devices(tmp_path, data_dir):
@@ -177,30 +148,9 @@ def test_mirrored_strategy_on_two_cpu_devices(tmp_path, data_dir):
     assert all(np.isfinite(a).all() for a in w)
 
 
-def test_jax_backend_trains_without_tensorflow(tmp_path, data_dir):
-    """KERAS_BACKEND=jax trains through the PyDataset path with TensorFlow un-importable (as on a
-    GPU box that has JAX only); the weights it saves load into the TensorFlow build."""
-    pytest.importorskip("jax")
-    fake = tmp_path / "no_tf" / "tensorflow"
-    fake.mkdir(parents=True)
-    (fake / "__init__.py").write_text('raise ImportError("TensorFlow is not installed on this machine")\n')
-    out = tmp_path / "run"
-    env = {**ENV, "KERAS_BACKEND": "jax", "JAX_PLATFORMS": "cpu", "PYTHONPATH": str(fake.parent)}
-    res = subprocess.run(
-        [sys.executable, "-m", "repose_tf.train", "--progress=false", "--preset=repose_tiny",
-         "--dataset=lspet", f"--data_dir={data_dir / 'lspet'}", "--max_samples=16", "--batch_size=4",
-         "--steps=4", "--checkpoint_every=2", "--val_limit=4", "--eval_limit=4", f"--model_dir={out}"],
-        capture_output=True, text=True, timeout=900, env=env,
-    )  # fmt: skip
-    assert res.returncode == 0, res.stdout[-2000:] + res.stderr[-3000:]
-    assert "backend jax" in res.stdout
-    assert [h["step"] for h in json.loads((out / "state.json").read_text())["history"]] == [2, 4]
-    from repose_tf.runtime import Predictor
-
-    pred = Predictor.load(out / "model.weights.h5")  # architecture from model.config.json beside it
-    x = np.random.default_rng(0).uniform(0, 255, (1, 128, 128, 3)).astype("float32")
-    ref = Predictor.load(out / "model.keras").heatmaps(x)
-    np.testing.assert_allclose(pred.heatmaps(x), ref, atol=1e-5)
+# test_jax_backend_trains_without_tensorflow (KERAS_BACKEND=jax with TensorFlow un-importable; the
+# weights it saves load into the TensorFlow build) is covered, with one JAX training run fewer, by
+# test_gpu_campaign.test_train_runs_under_jax_without_tensorflow_from_the_given_weights_and_brings_them_back.
 
 
 @pytest.mark.parametrize(
@@ -213,7 +163,9 @@ def test_jax_backend_trains_without_tensorflow(tmp_path, data_dir):
     ],
 )
 def test_bad_flags_give_clear_errors(tmp_path, args, message):
-    res = _train([*args, f"--model_dir={tmp_path}"], check=False, timeout=300)
+    """Exit status 2 and a one-line error (in this process; a real process's exit status and stderr:
+    test_training_config.test_cli_resume_with_a_changed_learning_rate_is_refused_in_one_line)."""
+    res = train_cli(*args, f"--model_dir={tmp_path}", check=False)
     assert res.returncode == 2
     assert message in res.stderr and "Traceback" not in res.stderr
 

@@ -177,14 +177,20 @@ def _train(*args):
     ],
 )
 def test_cli_refuses_bad_combinations_before_anything_runs(tmp_path, args, message):
+    """The CLI's flags in this process (tests/inprocess.py); the next test runs a real process."""
+    from inprocess import train_cli
+
     out = tmp_path / "run"
-    res = _train(*args, f"--model_dir={out}")
+    res = train_cli(*args, f"--model_dir={out}", check=False)
     assert res.returncode == 2, res.stdout[-2000:] + res.stderr[-2000:]
     assert message in res.stderr and "Traceback" not in res.stderr
     assert not out.exists()  # refused before the run directory is even created
 
 
 def test_cli_resume_with_a_changed_learning_rate_is_refused_in_one_line(tmp_path):
+    """A real process: its exit status and stderr (the training CLI's other refusals are checked in
+    this process: test_cli_refuses_bad_combinations_before_anything_runs,
+    test_train.test_bad_flags_give_clear_errors)."""
     run = TrainConfig(model_dir=str(tmp_path), learning_rate=3e-3, steps=4, checkpoint_every=2, batch_size=4)
     run.write()
     (tmp_path / "checkpoint.keras").write_bytes(b"")  # the check comes before the checkpoint is read

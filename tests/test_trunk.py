@@ -12,43 +12,29 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from inprocess import run_tool, train_cli
 
 REPO = Path(__file__).resolve().parents[1]
 ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONUNBUFFERED": "1"}
 
 
-def _run(args, timeout=900):
-    return subprocess.run(args, capture_output=True, text=True, timeout=timeout, env=ENV, cwd=REPO)
-
-
 def _train(*args):
-    res = _run([sys.executable, "-m", "repose_tf.train", "--progress=false", *map(str, args)])
-    assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
+    """``python -m repose_tf.train ARGS``, in this process (tests/inprocess.py); its output."""
+    res = train_cli(*args)
     return res.stdout + res.stderr
 
 
 def _tool(*args):
-    return _run([sys.executable, str(REPO / "tools" / "trunk.py"), *map(str, args)])
-
-
-def _trunk_flags(data_dir, model_dir, steps):
-    return [
-        "--preset=repose_tiny", "--dataset=lspet", f"--data_dir={data_dir / 'lspet'}", "--max_samples=32",
-        "--batch_size=4", f"--steps={steps}", "--checkpoint_every=2", "--lr_schedule=warmup_constant",
-        "--learning_rate=1e-3", "--ema_decays=0.5,0.9", "--val_split=select", "--val_limit=4",
-        "--eval_limit=4", f"--model_dir={model_dir}",
-    ]  # fmt: skip
+    """``python tools/trunk.py ARGS``, in this process."""
+    return run_tool("trunk.py", *args, cwd=REPO)
 
 
 @pytest.fixture(scope="module")
-def trunk_run(tmp_path_factory, data_dir):
-    """A tiny trunk trained 4 steps, then resumed to 6: (run dir, output of the resumed stretch)."""
-    run = tmp_path_factory.mktemp("trunk") / "run"
-    _train(*_trunk_flags(data_dir, run, 4))
-    with np.load(run / "ema.npz") as z:
-        assert int(z["__step__"]) == 4
-    out = _train(*_trunk_flags(data_dir, run, 6), "--resume")
-    return run, out
+def trunk_run(killed_and_resumed_run):
+    """A tiny trunk (conftest.py ``trunk_flags``: averages 0.5 and 0.9, checkpoints every 2 steps)
+    killed after a checkpoint and resumed to step 8: (run dir, output of the resumed stretch).
+    The same run conftest.py's ``killed_and_resumed_run`` gives test_train.test_kill_and_resume."""
+    return killed_and_resumed_run.run_dir, killed_and_resumed_run.resume_output
 
 
 def test_warmup_constant_ramps_then_holds_the_rate():
@@ -100,16 +86,16 @@ def test_weight_averages_follow_the_ema_recursion():
 def test_averages_are_saved_validated_and_resumed_with_the_checkpoint(trunk_run):
     run, out = trunk_run
     state = json.loads((run / "state.json").read_text())
-    assert [h["step"] for h in state["history"]] == [2, 4, 6]
+    assert [h["step"] for h in state["history"]] == [2, 4, 6, 8]
     assert all(set(h["ema_val"]) == {"0.5", "0.9"} for h in state["history"])
     assert "EMA: continuing decays 0.5, 0.9" in out
     from repose_tf.training.ema import WeightAverages, ema_decays_in
 
     assert ema_decays_in(run / "ema.npz") == ["0.5", "0.9"]
-    loaded = WeightAverages.load(run / "ema.npz", expect_step=6)
-    assert loaded["__step__"] == 6
+    loaded = WeightAverages.load(run / "ema.npz", expect_step=8)
+    assert loaded["__step__"] == 8
     # an average file behind its checkpoint (killed between the two writes) restarts, with a note
-    assert WeightAverages.load(run / "ema.npz", expect_step=8) is None
+    assert WeightAverages.load(run / "ema.npz", expect_step=10) is None
 
 
 def test_trunk_is_saved_into_the_repo_and_continued_on_another_machine(trunk_run, data_dir, tmp_path):
@@ -128,7 +114,7 @@ def test_trunk_is_saved_into_the_repo_and_continued_on_another_machine(trunk_run
     ledger = read_ledger(trunk_dir)
     assert ledger["carried_average"] == 0.9 and ledger["learning_rate"] == 1e-3
     assert [s["label"] for s in ledger["stretches"]] == ["s1"]
-    assert [h["step"] for h in ledger["stretches"][0]["history"]] == [2, 4, 6]
+    assert [h["step"] for h in ledger["stretches"][0]["history"]] == [2, 4, 6, 8]
     w = trunk_dir / "trunk.weights.npz"
     with np.load(w) as z:
         assert any(z[k].dtype == np.float16 for k in z.files if k.startswith("w"))
@@ -164,7 +150,7 @@ def test_trunk_is_saved_into_the_repo_and_continued_on_another_machine(trunk_run
     assert [s["label"] for s in ledger["stretches"]] == ["s1", "s2"] and ledger["carried_average"] == 0.5
     status = _tool("--trunk_dir", trunk_dir, "status")
     assert (
-        status.returncode == 0 and "s1: 3 checkpoints to step 6" in status.stdout and "s2:" in status.stdout
+        status.returncode == 0 and "s1: 4 checkpoints to step 8" in status.stdout and "s2:" in status.stdout
     )
 
 
@@ -181,7 +167,7 @@ def test_an_average_exports_as_a_model_the_tools_load(trunk_run, tmp_path):
     for v, a in zip(model.weights, WeightAverages.load(run / "ema.npz")["0.5"], strict=True):
         np.testing.assert_array_equal(v.numpy(), a)
     record = read_averaging_record(out)
-    assert record["ema"] == {"decay": 0.5, "step": 6, "file": record["ema"]["file"]}
+    assert record["ema"] == {"decay": 0.5, "step": 8, "file": record["ema"]["file"]}
 
 
 def test_trunk_refusals_are_one_line(trunk_run, tmp_path):
@@ -196,10 +182,78 @@ def test_trunk_refusals_are_one_line(trunk_run, tmp_path):
         res = _tool(*args)
         assert res.returncode == 2 and message in res.stderr, (args, res.stderr)
         assert "Traceback" not in res.stderr
-    bad = _run(
-        [sys.executable, "-m", "repose_tf.train", "--ema_decays=0.9,1.5", f"--model_dir={tmp_path / 'b'}"]
-    )
+    bad = train_cli("--ema_decays=0.9,1.5", f"--model_dir={tmp_path / 'b'}", check=False)
     assert bad.returncode != 0 and "strictly between 0 and 1" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_warmup_stable_decay_holds_the_rate_then_falls_to_zero():
+    import keras
+
+    from repose_tf.training.errors import TrainingError
+    from repose_tf.training.schedules import lr_schedule
+    from repose_tf.training.wsd import WarmupStableDecay
+
+    s = lr_schedule(550, 3e-4, "warmup_stable_decay", decay_steps=150)
+    lr = lambda step: float(s(step))  # noqa: E731
+    assert lr(0) == pytest.approx(3e-6, rel=1e-3)  # the trunk's ramp
+    for step in (100, 399, 400):  # steady until the decay starts
+        assert lr(step) == pytest.approx(3e-4, rel=1e-6)
+    assert lr(475) == pytest.approx(1.5e-4, rel=1e-5)  # linear: half way down at half the decay
+    assert lr(550) == 0.0 and lr(600) == 0.0
+    back = keras.saving.deserialize_keras_object(keras.saving.serialize_keras_object(s))
+    assert isinstance(back, WarmupStableDecay) and back.get_config() == s.get_config()
+    with pytest.raises(TrainingError, match="needs decay_steps"):
+        lr_schedule(550, 3e-4, "warmup_stable_decay")
+
+
+def test_decay_steps_refusals_name_the_flag():
+    from repose_tf.training.config import TrainConfig, TrainConfigError
+
+    for kw, message in (
+        ({"lr_schedule": "warmup_stable_decay"}, "needs decay_steps >= 1"),
+        ({"lr_schedule": "constant", "decay_steps": 5}, "decay_steps is for lr_schedule warmup_stable_decay"),
+        ({"lr_schedule": "warmup_stable_decay", "decay_steps": 900, "steps": 500}, "decay_steps 900 >"),
+    ):
+        with pytest.raises(TrainConfigError, match=message):
+            TrainConfig(dataset=("lspet",), **kw)
+
+
+def test_a_decay_branch_anneals_a_copy_and_leaves_the_trunk(trunk_run, tmp_path):
+    """``trunk.py branch`` copies the trunk's run (checkpoint, averages, state) and its command
+    resumes the copy under warmup_stable_decay to zero; the trunk's files are untouched."""
+    import hashlib
+
+    import keras
+
+    import repose_tf.losses  # noqa: F401  (registers PartialMSE for load_model)
+    import repose_tf.model  # noqa: F401
+    from repose_tf.training.wsd import WarmupStableDecay
+
+    run, _ = trunk_run
+    digest = lambda p: hashlib.sha256(p.read_bytes()).hexdigest()  # noqa: E731
+    before = {name: digest(run / name) for name in ("checkpoint.keras", "ema.npz", "state.json")}
+    branch = tmp_path / "branch"
+    res = _tool("branch", "--run_dir", run, "--output_dir", branch, "--decay_steps", "4")
+    assert res.returncode == 0, res.stderr
+    cmd = res.stdout.strip().splitlines()[-1].split()
+    assert cmd[cmd.index("--steps") + 1] == "12" and cmd[cmd.index("--decay_steps") + 1] == "4"
+    out = _train(*cmd[3:])
+    assert "warmup_stable_decay" in out and "steps 8->12" in out
+    state = json.loads((branch / "state.json").read_text())
+    assert [h["step"] for h in state["history"]][-3:] == [8, 10, 12]  # the trunk's history, continued
+    assert state["history"][-1]["lr"] == pytest.approx(0.0, abs=1e-12)  # annealed to zero
+    ckpt = keras.saving.load_model(branch / "checkpoint.keras")  # the schedule saves and loads
+    assert isinstance(ckpt.optimizer._learning_rate, WarmupStableDecay)
+    assert int(ckpt.optimizer.iterations.numpy()) == 12
+    assert before == {name: digest(run / name) for name in before}  # the trunk goes on as it was
+    for args, message in (
+        (["branch", "--run_dir", run, "--output_dir", branch, "--decay_steps", "4"], "already holds a run"),
+        (["branch", "--run_dir", run, "--output_dir", run, "--decay_steps", "4"], "its own --output_dir"),
+        (["branch", "--run_dir", tmp_path, "--output_dir", tmp_path / "b2"], "no checkpoint.keras"),
+        (["branch", "--run_dir", run, "--output_dir", tmp_path / "b3", "--decay_steps", "0"], ">= 1"),
+    ):  # fmt: skip
+        res = _tool(*args)
+        assert res.returncode == 2 and message in res.stderr, (args, res.stderr)
 
 
 def test_select_and_report_halve_validation_without_overlap(data_dir):

@@ -151,6 +151,8 @@ def _qat_in_process(args: dict) -> dict:
         ds = get_dataset("lspet", data_dir, "train", kps)
         t = SampleTransform(n, ds.keypoint_set, train=True)
         opt = tf_keras.optimizers.Adam(float(args.get("learning_rate", 1e-4)))
+        # slots made here, not inside the first trace: TensorFlow would then trace train_step twice
+        opt.build(qat.trainable_variables)
 
         @tf.function
         def train_step(x, y, m):

@@ -30,7 +30,7 @@ def train(
     from repose_tf.training.checkpoint import Checkpointer, RunFiles, Validation
     from repose_tf.training.distributed import fit_distributed, peer_loss_as_error
     from repose_tf.training.guard import NonFiniteGuard
-    from repose_tf.training.initialise import compile_model, restore, warm_start
+    from repose_tf.training.initialise import build_training_state, compile_model, restore, warm_start
     from repose_tf.training.precision import has_gpu, resolve_precision
     from repose_tf.training.resolution import config_at_size, model_at_size
     from repose_tf.training.strategy import configure_cpu_devices, is_chief, make_strategy, strategy_scope
@@ -177,6 +177,9 @@ def train(
             callbacks=callbacks,
             verbose=verbose,
         )
+        if keras.backend.backend() == "tensorflow":
+            with strategy_scope(strategy):
+                build_training_state(model, stream.element_spec)  # one trace of the step, not two
         with peer_loss_as_error(c.strategy, files.checkpoint, state):
             if c.strategy == "multi_worker":  # Model.fit fails there under Keras 3.15 (keras#20585)
                 fit_distributed(model, stream, strategy, **fit)
@@ -189,7 +192,10 @@ def train(
             f"{files.checkpoint} (step {state.get('step', 0)}). "
             "Lower --learning_rate or check the data, then --resume."
         )
-    final = finish(model, files, state, c, val=val, chief=chief, specs=specs, seconds=time.time() - t0)
+    final = finish(
+        model, files, state, c, val=val, chief=chief, specs=specs, seconds=time.time() - t0,
+        validation=checkpointer,
+    )  # fmt: skip
     if hasattr(train_ds, "report"):
         summary = train_ds.report.summary()
         if summary:
@@ -198,9 +204,23 @@ def train(
 
 
 def finish(
-    model, files, state: dict, config: TrainConfig, *, val, chief: bool, specs, seconds: float
+    model,
+    files,
+    state: dict,
+    config: TrainConfig,
+    *,
+    val,
+    chief: bool,
+    specs,
+    seconds: float,
+    validation=None,
 ) -> dict:
-    """Save the final float32 inference model (.keras + .weights.h5 + config) and evaluate it."""
+    """Save the final float32 inference model (.keras + .weights.h5 + config) and evaluate it.
+
+    ``validation``: the run's :class:`~repose_tf.training.checkpoint.Checkpointer`; when its periodic
+    validation model is the saved model's graph, the final evaluation runs on it with the final
+    weights (its predict function is traced already: the same numbers, one trace fewer).
+    """
     import json
 
     from repose_tf.model import RePose, copy_weights_by_name
@@ -234,9 +254,12 @@ def finish(
         from repose_tf.runtime import Predictor
 
         name, ds = val
-        ps = predict_dataset(
-            Predictor.from_model(inf, batch_size=32), ds, limit=config.eval_limit, progress=False
-        )
+        predictor = getattr(validation, "predictor", None)
+        if predictor is not None and validation.eval_model.repose_config == final_cfg:
+            copy_weights_by_name(model, validation.eval_model)  # the weights just saved, in float32
+        else:
+            predictor = Predictor.from_model(inf, batch_size=32)
+        ps = predict_dataset(predictor, ds, limit=config.eval_limit, progress=False)
         res = score(ps, name)
         result["val"] = res.to_dict()
         print(f"\nheld-out evaluation on {len(ps.ids)} {name} images ({res.metric}):")
