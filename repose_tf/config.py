@@ -123,6 +123,18 @@ class RePoseConfig:
         return from_known_keys(cls, d)
 
 
+#: RePoseConfig fields that do not change the weights' shapes (a warm start may change them).
+DYNAMIC_FIELDS = ("sigma", "bn_momentum", "extra")
+
+
+def architecture_diff(ours: RePoseConfig, theirs: RePoseConfig) -> dict:
+    """``{field: (theirs, ours)}`` for every field, besides :data:`DYNAMIC_FIELDS`, where the two
+    architectures differ: empty when weights of one fit the other."""
+    a = {k: v for k, v in ours.to_dict().items() if k not in DYNAMIC_FIELDS}
+    b = {k: v for k, v in theirs.to_dict().items() if k not in DYNAMIC_FIELDS}
+    return {k: (b.get(k), v) for k, v in a.items() if b.get(k) != v}
+
+
 def from_known_keys(cls, d: dict, error: type[Exception] = ValueError):
     """``cls(**d)`` for a dataclass, refusing keys it does not have (a typo in a saved config)."""
     unknown = set(d) - {f.name for f in dataclasses.fields(cls)}

@@ -246,9 +246,7 @@ class RePose(keras.Model):
                 f"preset {preset!r}: its weights {info.weights} are not installed (they ship in the "
                 "repository's models/); pass load_weights=False for a random init"
             )
-        from repose_tf.runtime import load_repose
-
-        shipped = load_repose(info.weights_path)
+        shipped = _load_shipped(info.weights_path, preset)
         try:
             return copy_weights_by_name(shipped, model)
         except (KeyError, ValueError) as e:
@@ -262,6 +260,21 @@ class RePose(keras.Model):
         if self.inference:
             return self
         return copy_weights_by_name(self, RePose(self.repose_config, inference=True))
+
+
+def _load_shipped(path, preset: str) -> keras.Model:
+    """A preset's shipped ``.keras`` (this module registers RePose, so Keras can rebuild it).
+
+    Loading any user's model file, with its checks, is :func:`repose_tf.loading.load_repose`,
+    which sits above this module; a preset's own file needs only this.
+    """
+    try:
+        return keras.saving.load_model(path, compile=False)
+    except Exception as e:  # noqa: BLE001 - Keras raises anything from TypeError to KeyError here
+        lines = str(e).strip().splitlines()
+        raise ValueError(
+            f"preset {preset!r}: cannot load its weights {path}: {lines[0] if lines else type(e).__name__}"
+        ) from None
 
 
 def copy_weights_by_name(source: keras.Model, target: keras.Model) -> keras.Model:

@@ -18,7 +18,7 @@ The inference form (final heatmaps only) is converted with ``TFLiteConverter.fro
 the frozen-graph path is detected and refused) with TFLite builtin ops only; the converted
 flatbuffer is inspected and any custom / Flex op fails the export. The output is written to a
 temp file in the target directory and moved into place at the end, the JSON sidecar
-(:mod:`repose_tf.export.sidecar`) beside it. This module converts; the int8 calibration crops
+(:mod:`repose_tf.sidecar`) beside it. This module converts; the int8 calibration crops
 come from :mod:`repose_tf.export.calibration` and the op / XNNPACK inspection from
 :mod:`repose_tf.export.inspection` (their names stay importable from here).
 """
@@ -109,8 +109,8 @@ def check_modes(quantize: str, io: str = "float") -> None:
 # --------------------------------------------------------------------------------------------
 def load_inference_model(model_or_path: Any, config: Any = None):
     """(inference-form RePose, source path or None) from a RePose model or a .keras/.weights.h5 path."""
+    from repose_tf.loading import ModelLoadError, as_float32, load_repose
     from repose_tf.model import RePose
-    from repose_tf.runtime import ModelLoadError, as_float32, load_repose
     from repose_tf.training.precision import float32_policy
 
     # an export computes in float32 whatever the model trained in (docs/architecture.md, "Training runs")
@@ -128,8 +128,8 @@ def load_inference_model(model_or_path: Any, config: Any = None):
 
 def model_metadata(model) -> dict:
     """preset, keypoint set, params, GFLOPs, sigma and config of a RePose model (for sidecars/reports)."""
+    from repose_tf.loading import find_preset
     from repose_tf.profile import profile_model
-    from repose_tf.runtime import find_preset
 
     cfg = model.repose_config
     prof = profile_model(model)
@@ -342,7 +342,8 @@ def export_tflite(
     bad calibration data, conversion failures and non-builtin ops; nothing is left at
     ``output`` (or its sidecar) on failure.
     """
-    from repose_tf.export.sidecar import sidecar_from_tflite, sidecar_path, write_sidecar
+    from repose_tf.export.sidecar import sidecar_from_tflite
+    from repose_tf.sidecar import sidecar_path, write_sidecar
 
     say = log or (lambda msg: None)
     check_modes(quantize, io)
