@@ -15,11 +15,19 @@ Every heatmap stack is resized to the input size. The training form outputs all 
 from __future__ import annotations
 
 import warnings
+from pathlib import Path
 
 import keras
 from keras import layers
 
-from repose_tf.config import RePoseConfig, get_preset, list_presets, preset_info, presets_with_weights
+from repose_tf.config import (
+    RePoseConfig,
+    get_preset,
+    list_presets,
+    missing_model_hint,
+    preset_info,
+    presets_with_weights,
+)
 from repose_tf.keypoints import get_keypoint_set
 from repose_tf.layers import KinematicUpdate, ResizeTo, conv_block, conv_stack
 
@@ -243,8 +251,8 @@ class RePose(keras.Model):
             return model
         if info.weights_path is None:
             raise FileNotFoundError(
-                f"preset {preset!r}: its weights {info.weights} are not installed (they ship in the "
-                "repository's models/); pass load_weights=False for a random init"
+                f"preset {preset!r}: {missing_model_hint(Path(info.weights).name)}; "
+                "or pass load_weights=False for a random init"
             )
         shipped = _load_shipped(info.weights_path, preset)
         try:

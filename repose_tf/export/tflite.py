@@ -35,6 +35,7 @@ from typing import Any
 
 import numpy as np
 
+from repose_tf.config import missing_model_hint, shipped_model_path
 from repose_tf.export import ExportError, atomic_output
 
 # Calibration data and inspection live in their own modules; their names stay importable here.
@@ -81,14 +82,14 @@ DEFAULT_MODEL = Path("models/repose_lsp14.keras")
 
 
 def default_model_path() -> Path:
-    """``models/repose_lsp14.keras`` (cwd, then the repository root) or a clear ExportError."""
-    repo = Path(__file__).resolve().parents[2]
-    for cand in (DEFAULT_MODEL, repo / DEFAULT_MODEL):
+    """``models/repose_lsp14.keras`` (cwd, then the models directory: ``$REPOSE_MODELS_DIR``,
+    default the checkout's models/) or a clear ExportError."""
+    for cand in (DEFAULT_MODEL, shipped_model_path(DEFAULT_MODEL.name)):
         if cand.is_file():
             return cand
     raise ExportError(
-        f"no --model given and the default {DEFAULT_MODEL} does not exist; train one "
-        "(python -m repose_tf.train ...) or pass --model PATH.keras"
+        f"no --model given and the default {DEFAULT_MODEL} does not exist "
+        f"({missing_model_hint(DEFAULT_MODEL.name)}); train one or pass --model PATH.keras"
     )
 
 
