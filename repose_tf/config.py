@@ -7,6 +7,7 @@ See ``docs/architecture.md`` ("The graph", "Ablation knobs") for what each knob 
 from __future__ import annotations
 
 import dataclasses
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -123,6 +124,18 @@ class RePoseConfig:
         return from_known_keys(cls, d)
 
 
+#: RePoseConfig fields that do not change the weights' shapes (a warm start may change them).
+DYNAMIC_FIELDS = ("sigma", "bn_momentum", "extra")
+
+
+def architecture_diff(ours: RePoseConfig, theirs: RePoseConfig) -> dict:
+    """``{field: (theirs, ours)}`` for every field, besides :data:`DYNAMIC_FIELDS`, where the two
+    architectures differ: empty when weights of one fit the other."""
+    a = {k: v for k, v in ours.to_dict().items() if k not in DYNAMIC_FIELDS}
+    b = {k: v for k, v in theirs.to_dict().items() if k not in DYNAMIC_FIELDS}
+    return {k: (b.get(k), v) for k, v in a.items() if b.get(k) != v}
+
+
 def from_known_keys(cls, d: dict, error: type[Exception] = ValueError):
     """``cls(**d)`` for a dataclass, refusing keys it does not have (a typo in a saved config)."""
     unknown = set(d) - {f.name for f in dataclasses.fields(cls)}
@@ -141,7 +154,8 @@ class Preset:
         description: one line for tables and ``--help``.
         paper_params: the paper's parameter count in millions (None: not in the paper).
         paper_gflops: the paper's GFLOPs (None: not in the paper).
-        weights: shipped trained weights, relative to the repository root (None: none ship).
+        weights: shipped trained weights as committed in the repository (``models/X.keras``;
+            None: none ship), looked up by file name in :func:`models_dir`.
     """
 
     name: str
@@ -156,8 +170,36 @@ class Preset:
         """The shipped weights file, or None when the preset has none (or it is not installed)."""
         if self.weights is None:
             return None
-        path = Path(__file__).resolve().parents[1] / self.weights
+        path = shipped_model_path(Path(self.weights).name)
         return path if path.is_file() else None
+
+
+#: Environment variable naming the folder that holds the shipped model files.
+MODELS_DIR_ENV = "REPOSE_MODELS_DIR"
+#: The checkout's ``models/`` (absent when the package is installed from a wheel).
+CHECKOUT_MODELS_DIR = Path(__file__).resolve().parents[1] / "models"
+#: The model file the CLIs use when given none.
+DEFAULT_MODEL_FILE = "repose_lsp14.keras"
+
+
+def models_dir() -> Path:
+    """Where shipped model files are found: ``$REPOSE_MODELS_DIR`` when set, else the checkout's
+    ``models/`` (a wheel carries no weights: point the variable at a folder holding them)."""
+    env = os.environ.get(MODELS_DIR_ENV)
+    return Path(env).expanduser() if env else CHECKOUT_MODELS_DIR
+
+
+def shipped_model_path(name: str = DEFAULT_MODEL_FILE) -> Path:
+    """``name`` in :func:`models_dir` (whether or not it is there)."""
+    return models_dir() / name
+
+
+def missing_model_hint(name: str = DEFAULT_MODEL_FILE) -> str:
+    """One line saying what to download or pass when a shipped model file is absent."""
+    return (
+        f"{name} is not in {models_dir()}: download models/{name} from the RePose-TF repository into a "
+        f"folder and set {MODELS_DIR_ENV} to it (default: a checkout's models/)"
+    )
 
 
 # The paper's default and the rows of its ablation tables (docs/architecture.md "Measured vs paper").

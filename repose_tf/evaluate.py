@@ -18,6 +18,7 @@ import numpy as np
 
 from repose_tf import codec, metrics
 from repose_tf.keypoints import get_keypoint_set, mapping
+from repose_tf.metrics.dataset import DATASET_METRIC, THRESHOLDS, curve, score  # noqa: F401 - re-exported
 
 #: Keypoint set each dataset is scored in (its own annotation layout).
 DATASET_KEYPOINTS = {
@@ -27,9 +28,6 @@ DATASET_KEYPOINTS = {
     "coco": "lsp14",
     "mpii": "mpii16",
 }
-#: Metric per dataset, as published for it.
-DATASET_METRIC = {"lsp": "PCK", "lspet": "PCK", "synthetic": "PCK", "coco": "PCK", "mpii": "PCKh"}
-THRESHOLDS = np.round(np.arange(0.0, 0.5001, 0.01), 4)
 #: What each half of LSPET validation is for (:mod:`repose_tf.data.lspet`), printed with every
 #: table so a figure is never quoted from the part that chose it.
 SPLIT_ROLES = {
@@ -243,30 +241,6 @@ def standard_results(ps: PredictionSet, dataset_name: str) -> dict:
             limbs = score(ps, dataset_name, threshold=r.threshold, joints=metrics.LSP_LIMB_JOINTS)
             results[f"{limbs.metric} (12 limb joints)"] = limbs
     return results
-
-
-def score(ps: PredictionSet, dataset_name: str, threshold: float | None = None, joints=None):
-    """The dataset's published metric on a prediction set (PCK@0.2 or PCKh@0.5 by default)."""
-    name = dataset_name.lower()
-    if DATASET_METRIC.get(name) == "PCKh":
-        return metrics.mpii_pckh(
-            ps.pred, ps.gt, ~ps.mask, None, threshold=threshold or 0.5, pred_base=0, gt_base=0
-        )
-    if ps.keypoint_set != "lsp14":
-        raise ValueError(f"PCK needs LSP-14 ground truth, got {ps.keypoint_set}")
-    # LSP test: every joint counts. LSPET/COCO/synthetic: only annotated joints (LSPET: visible).
-    visible = None if name == "lsp" else ps.mask
-    return metrics.lsp_pck(ps.pred, ps.gt, threshold=threshold or 0.2, visible=visible, joints=joints)
-
-
-def curve(ps: PredictionSet, dataset_name: str, label: str = ""):
-    name = dataset_name.lower()
-    if DATASET_METRIC.get(name) == "PCKh":
-        return metrics.mpii_pckh_curve(
-            ps.pred, ps.gt, ~ps.mask, None, thresholds=THRESHOLDS, label=label, pred_base=0, gt_base=0
-        )
-    visible = None if name == "lsp" else ps.mask
-    return metrics.lsp_pck_curve(ps.pred, ps.gt, THRESHOLDS, label=label, visible=visible)
 
 
 def evaluate_predictor(

@@ -1,4 +1,5 @@
-"""Atomic file writes: a temp file in the same directory, then a rename.
+"""File helpers: atomic writes (a temp file in the same directory, then a rename), a file's
+SHA-256, and the portable form of a path that a committed manifest or record names.
 
 Training checkpoints and release packaging both write files that another process (a resumed run,
 a test, the Android fixtures) may read at any moment; a rename is atomic on POSIX, so a reader sees
@@ -8,6 +9,7 @@ the old file or the new one, never a torn one.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -58,4 +60,35 @@ def remove_stale_temps(directory: str | os.PathLike) -> list[Path]:
     return stale
 
 
-__all__ = ["atomic_save", "atomic_write_bytes", "atomic_write_text", "remove_stale_temps"]
+__all__ = [
+    "atomic_save",
+    "atomic_write_bytes",
+    "atomic_write_text",
+    "portable_path",
+    "remove_stale_temps",
+    "sha256",
+]
+
+
+def sha256(path: str | os.PathLike) -> str:
+    """The hex SHA-256 of a file (read in 1 MiB chunks)."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def portable_path(path: str | Path) -> str:
+    """``path`` as a committed manifest should name it: relative to the working directory when it
+    is beside it (``../shared/data/lspet``), ``~/...`` under the home directory, else as given.
+    A release is read on other machines, where ``/root/...`` or ``/work/...`` mean nothing."""
+    p = Path(os.path.abspath(os.path.expanduser(str(path))))
+    cwd = Path.cwd()
+    for base, prefix in ((cwd, ""), (cwd.parent, "../")):
+        if p.is_relative_to(base) and base != Path(base.anchor):
+            return prefix + str(p.relative_to(base))
+    home = Path.home()
+    if p.is_relative_to(home) and home != Path(home.anchor):
+        return "~/" + str(p.relative_to(home))
+    return str(path)

@@ -15,11 +15,19 @@ Every heatmap stack is resized to the input size. The training form outputs all 
 from __future__ import annotations
 
 import warnings
+from pathlib import Path
 
 import keras
 from keras import layers
 
-from repose_tf.config import RePoseConfig, get_preset, list_presets, preset_info, presets_with_weights
+from repose_tf.config import (
+    RePoseConfig,
+    get_preset,
+    list_presets,
+    missing_model_hint,
+    preset_info,
+    presets_with_weights,
+)
 from repose_tf.keypoints import get_keypoint_set
 from repose_tf.layers import KinematicUpdate, ResizeTo, conv_block, conv_stack
 
@@ -243,12 +251,10 @@ class RePose(keras.Model):
             return model
         if info.weights_path is None:
             raise FileNotFoundError(
-                f"preset {preset!r}: its weights {info.weights} are not installed (they ship in the "
-                "repository's models/); pass load_weights=False for a random init"
+                f"preset {preset!r}: {missing_model_hint(Path(info.weights).name)}; "
+                "or pass load_weights=False for a random init"
             )
-        from repose_tf.runtime import load_repose
-
-        shipped = load_repose(info.weights_path)
+        shipped = _load_shipped(info.weights_path, preset)
         try:
             return copy_weights_by_name(shipped, model)
         except (KeyError, ValueError) as e:
@@ -262,6 +268,21 @@ class RePose(keras.Model):
         if self.inference:
             return self
         return copy_weights_by_name(self, RePose(self.repose_config, inference=True))
+
+
+def _load_shipped(path, preset: str) -> keras.Model:
+    """A preset's shipped ``.keras`` (this module registers RePose, so Keras can rebuild it).
+
+    Loading any user's model file, with its checks, is :func:`repose_tf.loading.load_repose`,
+    which sits above this module; a preset's own file needs only this.
+    """
+    try:
+        return keras.saving.load_model(path, compile=False)
+    except Exception as e:  # noqa: BLE001 - Keras raises anything from TypeError to KeyError here
+        lines = str(e).strip().splitlines()
+        raise ValueError(
+            f"preset {preset!r}: cannot load its weights {path}: {lines[0] if lines else type(e).__name__}"
+        ) from None
 
 
 def copy_weights_by_name(source: keras.Model, target: keras.Model) -> keras.Model:

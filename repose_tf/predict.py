@@ -17,11 +17,13 @@ import cv2
 import numpy as np
 
 from repose_tf import codec
+from repose_tf.config import missing_model_hint, shipped_model_path
 from repose_tf.keypoints import KeypointSet
 
 IMAGE_EXTS = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"}
 VIDEO_EXTS = {".mp4", ".avi", ".mov", ".mkv", ".webm"}
-DEFAULT_MODEL = Path(__file__).resolve().parents[1] / "models" / "repose_lsp14.keras"
+#: The shipped model in the models directory (``$REPOSE_MODELS_DIR``, default a checkout's models/).
+DEFAULT_MODEL = shipped_model_path()
 
 # BGR colours: right side warm, left side cool, centre green (the paper's person-centric convention).
 _RIGHT, _LEFT, _CENTRE = (0, 140, 255), (255, 160, 0), (60, 200, 60)
@@ -96,10 +98,11 @@ class PosePredictor:
     def __init__(self, model=None, flip_test: bool = False, num_threads: int | None = None):
         from repose_tf.evaluate import as_predictor
 
-        path = model if model is not None else DEFAULT_MODEL
+        if model is None and not shipped_model_path().is_file():
+            raise FileNotFoundError(f"no --model given and {missing_model_hint()}; or pass --model")
+        path = model if model is not None else shipped_model_path()
         if isinstance(path, (str, Path)) and not Path(path).exists():
-            hint = " (no --model given and the shipped model is missing)" if model is None else ""
-            raise FileNotFoundError(f"model file not found: {path}{hint}")
+            raise FileNotFoundError(f"model file not found: {path}")
         self.runtime = as_predictor(path, num_threads=num_threads)
         self.keypoint_set = self.runtime.keypoint_set
         self.flip_test = flip_test

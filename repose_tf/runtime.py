@@ -8,28 +8,22 @@ Every runtime takes the same input (RGB 0..255, the model normalises internally)
 float32 heatmaps, so evaluation (:mod:`repose_tf.evaluate`), export verification
 (:mod:`repose_tf.export.verify`) and inference share one code path.
 
-* ``.keras``: a saved :class:`~repose_tf.model.RePose` (training or inference form); its
-  inference form (final heatmaps only) is run.
-* ``.weights.h5``: weights plus an architecture: ``config=`` (a :class:`RePoseConfig`, a dict, a
-  preset name or a JSON file) or a JSON file beside the weights, ``X.config.json`` for
-  ``X.weights.h5`` (then ``X.json``, then ``config.json``). The JSON is a RePoseConfig dict,
-  ``{"config": {...}}`` (``RePose.get_config()``) or ``{"preset": name, "overrides": {...}}``.
+* ``.keras`` / ``.weights.h5``: loaded by :func:`repose_tf.loading.load_repose` (a ``.weights.h5``
+  file takes ``config=`` or the JSON beside it); its inference form (final heatmaps only) is run.
 * ``.tflite``: run with ``ai_edge_litert.interpreter.Interpreter`` (XNNPACK on by default);
   input/output located by signature names (output ``heatmaps``, else the only output);
   uint8/int8 I/O (de)quantised from the tensor details, exactly as the sidecar specifies. The
   keypoint set comes from the sidecar beside the model, else from the number of channels.
 * ``.onnx``: onnxruntime (CPU); keypoint set from the model's metadata, else the channel count.
 
-Errors are :class:`ModelLoadError` (a ``ValueError``) with a one-line reason: missing file,
-unknown extension, not a RePose model, unreadable file.
+Errors are :class:`~repose_tf.loading.ModelLoadError` (a ``ValueError``) with a one-line reason:
+missing file, unknown extension, not a RePose model, unreadable file. File kinds, loading a Keras
+model and resolving its config live in :mod:`repose_tf.loading`; their names are re-exported here.
 """
 
 from __future__ import annotations
 
-import json
 import os
-import warnings
-import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +31,18 @@ import numpy as np
 
 from repose_tf import codec
 from repose_tf.keypoints import KeypointSet, get_keypoint_set
+from repose_tf.loading import (  # re-exported: users import them from here
+    KINDS,
+    ModelLoadError,
+    as_float32,
+    find_preset,
+    load_repose,
+    model_kind,
+    resolve_config,
+)
+from repose_tf.loading import check_model_file as _check_file
+from repose_tf.loading import short_error as _short
+from repose_tf.sidecar import read_sidecar, sidecar_path
 
 __all__ = [
     "KINDS",
@@ -45,186 +51,21 @@ __all__ = [
     "OnnxPredictor",
     "Predictor",
     "TFLitePredictor",
+    "as_float32",
     "find_preset",
     "load_repose",
     "model_kind",
     "resolve_config",
 ]
 
-KINDS = ("keras", "tflite", "onnx")
 #: Keypoint set by output channel count, for files that carry no metadata.
 _SET_BY_CHANNELS = {14: "lsp14", 16: "mpii16", 17: "coco17"}
-
-
-class ModelLoadError(ValueError):
-    """A model file is missing, of an unknown kind, unreadable, or not a RePose model."""
-
-
-def model_kind(path: str | os.PathLike) -> str:
-    """``keras`` (``.keras``), ``weights`` (``.weights.h5`` / ``.h5``), ``tflite`` or ``onnx``."""
-    name = Path(path).name.lower()
-    if name.endswith(".keras"):
-        return "keras"
-    if name.endswith(".h5"):
-        return "weights"
-    if name.endswith(".tflite"):
-        return "tflite"
-    if name.endswith(".onnx"):
-        return "onnx"
-    raise ModelLoadError(
-        f"{path}: unknown model file type; expected .keras, .weights.h5 (+ config), .tflite or .onnx"
-    )
-
-
-def _is_derived(p: Path) -> bool:
-    """Whether ``p`` is listed as derived (regenerated, not committed) by a release manifest beside it."""
-    try:
-        return p.name in json.loads((p.parent / "manifest.json").read_text()).get("derived", {})
-    except (OSError, ValueError, AttributeError):
-        return False
-
-
-def _check_file(path: str | os.PathLike) -> Path:
-    p = Path(path)
-    if not p.exists():
-        if _is_derived(p):
-            raise ModelLoadError(
-                f"model file not found: {p}; it is a derived file of the release in {p.parent} (not "
-                f"committed): make it with `python tools/ship_model.py --regenerate --output_dir {p.parent}`"
-            )
-        raise ModelLoadError(f"model file not found: {p}")
-    if not p.is_file():
-        raise ModelLoadError(f"{p} is not a file")
-    if p.stat().st_size == 0:
-        raise ModelLoadError(f"{p} is empty")
-    return p
 
 
 def _keypoint_set_for_channels(k: int, where: str) -> KeypointSet:
     if k not in _SET_BY_CHANNELS:
         raise ModelLoadError(f"{where}: output has {k} channels; no known keypoint set has that many")
     return get_keypoint_set(_SET_BY_CHANNELS[k])
-
-
-def _short(e: BaseException, limit: int = 300) -> str:
-    """The first line of an exception message (TF errors carry pages of context)."""
-    text = str(e).strip().splitlines()
-    msg = text[0] if text else type(e).__name__
-    return msg if len(msg) <= limit else msg[: limit - 3] + "..."
-
-
-# --------------------------------------------------------------------------------------------
-# Keras: .keras and .weights.h5
-# --------------------------------------------------------------------------------------------
-def find_preset(cfg) -> str:
-    """The name of the preset whose config equals ``cfg``, else ``"custom"``."""
-    from repose_tf.config import PRESETS
-
-    for name, preset in PRESETS.items():
-        if preset.config == cfg:
-            return name
-    return "custom"
-
-
-def resolve_config(config: Any):
-    """A RePoseConfig from a RePoseConfig, a dict, a preset name, or a JSON file path."""
-    from repose_tf.config import PRESETS, RePoseConfig, get_preset
-
-    if isinstance(config, RePoseConfig):
-        return config
-    if isinstance(config, (str, os.PathLike)):
-        s = str(config)
-        if s in PRESETS:
-            return get_preset(s)
-        p = Path(s)
-        if not p.is_file():
-            raise ModelLoadError(f"config {s!r} is neither a preset ({', '.join(PRESETS)}) nor a JSON file")
-        try:
-            config = json.loads(p.read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError) as e:
-            raise ModelLoadError(f"{p}: cannot read the config JSON: {_short(e)}") from None
-    if not isinstance(config, dict):
-        raise ModelLoadError(f"unsupported config {config!r}")
-    try:
-        if "preset" in config:
-            return get_preset(config["preset"], **config.get("overrides", {}))
-        if isinstance(config.get("config"), dict):
-            return RePoseConfig.from_dict(config["config"])
-        return RePoseConfig.from_dict(config)
-    except (TypeError, ValueError) as e:
-        raise ModelLoadError(f"invalid RePose config: {_short(e)}") from None
-
-
-def _config_beside(weights: Path) -> Path | None:
-    stem = weights.name[: -len(".weights.h5")] if weights.name.endswith(".weights.h5") else weights.stem
-    for cand in (f"{stem}.config.json", f"{stem}.json", "config.json"):
-        p = weights.with_name(cand)
-        if p.is_file():
-            return p
-    return None
-
-
-def as_float32(model):
-    """``model`` itself when it computes in float32, else a float32 rebuild with its weights.
-
-    A checkpoint trained under ``mixed_bfloat16`` records that policy in every layer's config;
-    inference, evaluation and export must not inherit it (``docs/architecture.md``, "Mixed
-    precision"). Mixed-precision variables are float32, so the weights copy exactly.
-    """
-    if all(layer.dtype_policy.name == "float32" for layer in model.layers):
-        return model
-    from repose_tf.model import RePose
-    from repose_tf.training.precision import float32_policy
-
-    with float32_policy():
-        fresh = RePose(model.repose_config, inference=model.inference, name=model.name)
-    fresh.set_weights(model.get_weights())
-    return fresh
-
-
-def load_repose(path: str | os.PathLike, config: Any = None):
-    """Load a :class:`~repose_tf.model.RePose` (in the form it was saved) from .keras or .weights.h5."""
-    p = _check_file(path)
-    kind = model_kind(p)
-    if kind not in ("keras", "weights"):
-        raise ModelLoadError(f"{p}: a Keras model (.keras or .weights.h5) is needed here, got a .{kind} file")
-    import keras
-
-    from repose_tf.model import RePose  # registers the custom objects
-
-    if kind == "keras":
-        if not zipfile.is_zipfile(p):
-            raise ModelLoadError(f"{p}: not a Keras archive (a .keras file is a zip); is it a RePose model?")
-        try:
-            model = keras.saving.load_model(p, compile=False)
-        except Exception as e:  # noqa: BLE001 - Keras raises anything from TypeError to KeyError here
-            raise ModelLoadError(f"{p}: cannot load as a Keras model: {_short(e)}") from None
-        if not isinstance(model, RePose):
-            raise ModelLoadError(
-                f"{p}: holds a {type(model).__name__} named {model.name!r}, not a RePose model "
-                "(save RePose models with model.save('X.keras'))"
-            )
-        return as_float32(model)
-
-    cfg_source = config if config is not None else _config_beside(p)
-    if cfg_source is None:
-        raise ModelLoadError(
-            f"{p}: a .weights.h5 file needs its architecture: pass config= (preset name, dict or JSON) "
-            f"or put {p.name[: -len('.weights.h5')] if p.name.endswith('.weights.h5') else p.stem}"
-            ".config.json beside it"
-        )
-    cfg = resolve_config(cfg_source)
-    errors = []
-    for inference in (False, True):  # weights saved from the training form, else the inference form
-        model = RePose(cfg, inference=inference)
-        try:
-            with warnings.catch_warnings():  # a failed attempt warns about every skipped layer
-                warnings.simplefilter("ignore")
-                model.load_weights(p)
-            return model
-        except Exception as e:  # noqa: BLE001
-            errors.append(_short(e))
-    raise ModelLoadError(f"{p}: the weights do not fit the RePose config ({errors[0]})")
 
 
 class Predictor:
@@ -290,7 +131,7 @@ class KerasPredictor(Predictor):
     kind = "keras"
 
     def __init__(self, model, path: Path | None = None, batch_size: int = 16):
-        from repose_tf.model import RePose
+        from repose_tf.model import RePose  # Keras loads on first use, not with the runtime
 
         if not isinstance(model, RePose):
             raise ModelLoadError(f"expected a RePose model, got {type(model).__name__}")
@@ -439,8 +280,6 @@ def _quant(d: dict) -> tuple[float, int] | None:
 
 
 def _read_sidecar_if_any(path: Path) -> dict | None:
-    from repose_tf.export.sidecar import read_sidecar, sidecar_path
-
     if not sidecar_path(path).is_file():
         return None
     return read_sidecar(sidecar_path(path))
@@ -487,14 +326,6 @@ class OnnxPredictor(Predictor):
         self.keypoint_set = (
             get_keypoint_set(name) if name else _keypoint_set_for_channels(oshape[3], str(self.path))
         )
-
-    def refresh(self) -> None:
-        """Re-copy the source model's current weights into the inference form (a training model's
-        predictor reused across validations: one traced predict function per run, not per check)."""
-        if self.model is not self.source_model:
-            from repose_tf.model import copy_weights_by_name
-
-            copy_weights_by_name(self.source_model, self.model)
 
     def _heatmaps(self, x: np.ndarray) -> np.ndarray:
         b = self.batch_size if self.dynamic_batch else 1

@@ -202,3 +202,14 @@ def test_cli_resume_with_a_changed_learning_rate_is_refused_in_one_line(tmp_path
         "resume with the run's values, or pass --allow_config_change"
     ]
     assert "Traceback" not in res.stderr
+
+
+def test_architecture_diff_ignores_the_fields_that_keep_weight_shapes():
+    """warm_start and the trunk's load_into refuse another architecture through one rule."""
+    from repose_tf.config import architecture_diff, get_preset
+
+    tiny = get_preset("repose_tiny")
+    assert architecture_diff(tiny, tiny.replace(sigma=3.0, bn_momentum=0.5, extra={"note": 1})) == {}
+    diff = architecture_diff(tiny, tiny.replace(width=tiny.width * 2))
+    assert diff == {"width": (tiny.width * 2, tiny.width)}  # (theirs, ours)
+    assert architecture_diff(tiny, get_preset("repose_small"))

@@ -147,8 +147,8 @@ def describe_model(path: Path, peer: bool) -> dict:
     info = {"file": path.name, "path": str(path), "size_mb": path.stat().st_size / 1e6, "peer": peer}
     info.update(params=None, gflops=None, quantize=None, xnnpack=None, io=None)
     if path.suffix == ".tflite":
-        from repose_tf.export.sidecar import read_sidecar, sidecar_path
         from repose_tf.export.tflite import xnnpack_coverage
+        from repose_tf.sidecar import read_sidecar, sidecar_path
 
         if not peer and sidecar_path(path).is_file():
             sc = read_sidecar(path)

@@ -52,7 +52,7 @@ def main(argv=None) -> int:
     from repose_tf.export.onnx import export_onnx
     from repose_tf.export.tflite import default_model_path
     from repose_tf.export.verify import verify_and_report
-    from repose_tf.runtime import ModelLoadError
+    from repose_tf.loading import ModelLoadError
 
     try:
         model = Path(args.model) if args.model else default_model_path()

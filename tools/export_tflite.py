@@ -75,7 +75,6 @@ def main(argv=None) -> int:
 
     from repose_tf.data import DataError
     from repose_tf.export import ExportError
-    from repose_tf.export.sidecar import SidecarError
     from repose_tf.export.tflite import (
         check_modes,
         default_calibration_dir,
@@ -83,7 +82,8 @@ def main(argv=None) -> int:
         export_tflite,
     )
     from repose_tf.export.verify import verify_and_report
-    from repose_tf.runtime import ModelLoadError
+    from repose_tf.loading import ModelLoadError
+    from repose_tf.sidecar import SidecarError
 
     try:
         check_modes(args.quantize, args.io)

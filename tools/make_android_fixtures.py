@@ -41,7 +41,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from repose_tf.codec import decode  # noqa: E402
-from repose_tf.export.sidecar import read_sidecar, sidecar_path  # noqa: E402
+from repose_tf.sidecar import read_sidecar, sidecar_path  # noqa: E402
 
 _NP_DTYPES = {"float32": np.float32, "uint8": np.uint8, "int8": np.int8}
 

@@ -65,7 +65,7 @@ def main(argv=None) -> int:
     from repose_tf.export.qat import run_qat
     from repose_tf.export.tflite import default_calibration_dir, default_model_path
     from repose_tf.export.verify import verify_and_report
-    from repose_tf.runtime import ModelLoadError
+    from repose_tf.loading import ModelLoadError
 
     try:
         model = Path(args.model) if args.model else default_model_path()

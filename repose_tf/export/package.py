@@ -24,7 +24,6 @@ images. The directory is also checked against a size budget (``max_mb``).
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import tempfile
@@ -32,8 +31,12 @@ import time
 from pathlib import Path
 from typing import Any
 
+from repose_tf.campaign import campaign_stretches, chain, totals
 from repose_tf.compact import float16_share, round_weights, save_compact_keras
 from repose_tf.export import ExportError
+from repose_tf.io import portable_path, sha256  # their home is repose_tf.io; re-exported here
+from repose_tf.loading import ModelLoadError, load_float32
+from repose_tf.training.averaging import read_averaging_record
 
 #: TFLite variants a release carries (the Android demo loads exactly these two).
 RELEASE_VARIANTS = ("float16", "int8")
@@ -42,45 +45,13 @@ DERIVED_VARIANTS = ("float16",)
 DEFAULT_MAX_MB = 30.0
 
 
-def sha256(path: str | os.PathLike) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def release_model(checkpoint):
-    """An uncompiled training-form RePose with the checkpoint's weights (no optimizer state)."""
-    from repose_tf.model import RePose
-    from repose_tf.runtime import ModelLoadError, load_repose
-    from repose_tf.training.precision import float32_policy
-
+    """An uncompiled training-form RePose with the checkpoint's weights (no optimizer state), in
+    float32 (:func:`repose_tf.loading.load_float32`); a bad file is an :class:`ExportError`."""
     try:
-        src = load_repose(checkpoint)
+        return load_float32(checkpoint)
     except ModelLoadError as e:
         raise ExportError(str(e)) from None
-    if src.inference:
-        return src  # already the inference form: nothing more to strip
-    with float32_policy():  # a release computes in float32 whatever the run trained in
-        fresh = RePose(src.repose_config)
-    fresh.set_weights(src.get_weights())
-    return fresh
-
-
-def portable_path(path: str | Path) -> str:
-    """``path`` as a committed manifest should name it: relative to the working directory when it
-    is beside it (``../shared/data/lspet``), ``~/...`` under the home directory, else as given.
-    A release is read on other machines, where ``/root/...`` or ``/work/...`` mean nothing."""
-    p = Path(os.path.abspath(os.path.expanduser(str(path))))
-    cwd = Path.cwd()
-    for base, prefix in ((cwd, ""), (cwd.parent, "../")):
-        if p.is_relative_to(base) and base != Path(base.anchor):
-            return prefix + str(p.relative_to(base))
-    home = Path.home()
-    if p.is_relative_to(home) and home != Path(home.anchor):
-        return "~/" + str(p.relative_to(home))
-    return str(path)
 
 
 def training_provenance(checkpoint: Path, previous: Path | None = None) -> dict:
@@ -90,9 +61,6 @@ def training_provenance(checkpoint: Path, previous: Path | None = None) -> dict:
     With ``previous`` (the manifest of the release the run started from with ``--init_weights``),
     ``stretches`` lists every run behind the weights and ``samples_seen`` counts all of them.
     """
-    from repose_tf.campaign import campaign_stretches, chain, totals
-    from repose_tf.training.averaging import read_averaging_record
-
     averaging = read_averaging_record(checkpoint)  # made by tools/average_checkpoints.py
     extra = {"averaged_from": averaging["averaged_from"]} if averaging else {}
     state_path = checkpoint.parent / "state.json"
@@ -301,6 +269,7 @@ __all__ = [
     "missing_derived",
     "package_model",
     "regenerate_derived",
+    "portable_path",
     "release_model",
     "sha256",
 ]

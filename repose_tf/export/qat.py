@@ -87,7 +87,7 @@ def _qat_in_process(args: dict) -> dict:
 
     from repose_tf.data import SampleTransform, get_dataset, load_batch
     from repose_tf.export import atomic_output
-    from repose_tf.export.sidecar import sidecar_from_tflite, sidecar_path, write_sidecar
+    from repose_tf.export.sidecar import sidecar_from_tflite
     from repose_tf.export.tflite import (
         calibration_images,
         check_modes,
@@ -96,6 +96,7 @@ def _qat_in_process(args: dict) -> dict:
         model_metadata,
         xnnpack_coverage,
     )
+    from repose_tf.sidecar import sidecar_path, write_sidecar
 
     say = print if args.get("verbose", True) else (lambda *a, **k: None)
     t0 = time.perf_counter()

@@ -18,7 +18,7 @@ The inference form (final heatmaps only) is converted with ``TFLiteConverter.fro
 the frozen-graph path is detected and refused) with TFLite builtin ops only; the converted
 flatbuffer is inspected and any custom / Flex op fails the export. The output is written to a
 temp file in the target directory and moved into place at the end, the JSON sidecar
-(:mod:`repose_tf.export.sidecar`) beside it. This module converts; the int8 calibration crops
+(:mod:`repose_tf.sidecar`) beside it. This module converts; the int8 calibration crops
 come from :mod:`repose_tf.export.calibration` and the op / XNNPACK inspection from
 :mod:`repose_tf.export.inspection` (their names stay importable from here).
 """
@@ -35,6 +35,7 @@ from typing import Any
 
 import numpy as np
 
+from repose_tf.config import missing_model_hint, shipped_model_path
 from repose_tf.export import ExportError, atomic_output
 
 # Calibration data and inspection live in their own modules; their names stay importable here.
@@ -81,14 +82,14 @@ DEFAULT_MODEL = Path("models/repose_lsp14.keras")
 
 
 def default_model_path() -> Path:
-    """``models/repose_lsp14.keras`` (cwd, then the repository root) or a clear ExportError."""
-    repo = Path(__file__).resolve().parents[2]
-    for cand in (DEFAULT_MODEL, repo / DEFAULT_MODEL):
+    """``models/repose_lsp14.keras`` (cwd, then the models directory: ``$REPOSE_MODELS_DIR``,
+    default the checkout's models/) or a clear ExportError."""
+    for cand in (DEFAULT_MODEL, shipped_model_path(DEFAULT_MODEL.name)):
         if cand.is_file():
             return cand
     raise ExportError(
-        f"no --model given and the default {DEFAULT_MODEL} does not exist; train one "
-        "(python -m repose_tf.train ...) or pass --model PATH.keras"
+        f"no --model given and the default {DEFAULT_MODEL} does not exist "
+        f"({missing_model_hint(DEFAULT_MODEL.name)}); train one or pass --model PATH.keras"
     )
 
 
@@ -109,8 +110,8 @@ def check_modes(quantize: str, io: str = "float") -> None:
 # --------------------------------------------------------------------------------------------
 def load_inference_model(model_or_path: Any, config: Any = None):
     """(inference-form RePose, source path or None) from a RePose model or a .keras/.weights.h5 path."""
+    from repose_tf.loading import ModelLoadError, as_float32, load_repose
     from repose_tf.model import RePose
-    from repose_tf.runtime import ModelLoadError, as_float32, load_repose
     from repose_tf.training.precision import float32_policy
 
     # an export computes in float32 whatever the model trained in (docs/architecture.md, "Training runs")
@@ -128,8 +129,8 @@ def load_inference_model(model_or_path: Any, config: Any = None):
 
 def model_metadata(model) -> dict:
     """preset, keypoint set, params, GFLOPs, sigma and config of a RePose model (for sidecars/reports)."""
+    from repose_tf.loading import find_preset
     from repose_tf.profile import profile_model
-    from repose_tf.runtime import find_preset
 
     cfg = model.repose_config
     prof = profile_model(model)
@@ -342,7 +343,8 @@ def export_tflite(
     bad calibration data, conversion failures and non-builtin ops; nothing is left at
     ``output`` (or its sidecar) on failure.
     """
-    from repose_tf.export.sidecar import sidecar_from_tflite, sidecar_path, write_sidecar
+    from repose_tf.export.sidecar import sidecar_from_tflite
+    from repose_tf.sidecar import sidecar_path, write_sidecar
 
     say = log or (lambda msg: None)
     check_modes(quantize, io)

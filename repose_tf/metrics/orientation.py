@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from repose_tf.keypoints import KeypointSet, get_keypoint_set
+from repose_tf.metrics.dataset import score
 from repose_tf.metrics.lsp import LSP_LIMB_JOINTS
 
 if TYPE_CHECKING:
@@ -89,14 +90,11 @@ def score_by_orientation(
     """The dataset's PCK of one prediction run, per orientation group: ``{group: PCKResult}``.
 
     No inference: the run is cut into groups and each is scored by
-    :func:`repose_tf.evaluate.score`, so the groups follow the dataset's convention (LSPET:
+    :func:`repose_tf.metrics.dataset.score`, so the groups follow the dataset's convention (LSPET:
     images without both torso joints are skipped) and their ``num_images`` add up to the whole
     run's. Every group of :data:`ORIENTATION_GROUPS` is returned; an empty one has a NaN mean.
     Default: PCK@0.2 over the 12 limb joints (the figure peers are compared on).
     """
-    # evaluate builds on metrics, so it is imported here, not at module level
-    from repose_tf.evaluate import score
-
     groups = orientation_groups(ps.gt, ps.mask, ps.keypoint_set)
     return {
         g: score(ps.subset(groups == g), dataset_name, threshold=threshold, joints=joints)

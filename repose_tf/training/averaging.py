@@ -18,7 +18,8 @@ from typing import Any
 
 import numpy as np
 
-from repose_tf.io import atomic_save, atomic_write_text
+from repose_tf.io import atomic_save, atomic_write_text, portable_path, sha256
+from repose_tf.loading import load_float32
 
 
 def averaging_record_path(model_path: str | os.PathLike) -> Path:
@@ -42,9 +43,7 @@ def read_averaging_record(model_path: str | os.PathLike) -> dict | None:
 
 
 def _load(path: Path):
-    from repose_tf.export.package import release_model
-
-    return release_model(path)  # float32, training form, no optimizer; ExportError names a bad file
+    return load_float32(path)  # float32, training form, no optimizer; ModelLoadError names a bad file
 
 
 def average_checkpoints(
@@ -59,7 +58,6 @@ def average_checkpoints(
     Every checkpoint must hold the same RePose architecture (same config); ValueError names the
     first that does not. ``weights`` (default: equal) are normalised to sum to 1.
     """
-    from repose_tf.export.package import portable_path, sha256
     from repose_tf.model import RePose
     from repose_tf.training.precision import float32_policy
 

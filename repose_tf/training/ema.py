@@ -21,7 +21,9 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from repose_tf.io import atomic_write_bytes
+from repose_tf.io import atomic_save, atomic_write_bytes, atomic_write_text, portable_path, sha256
+from repose_tf.loading import load_float32
+from repose_tf.training.averaging import averaging_record_path
 
 #: The run-directory file holding the averages.
 EMA_FILE = "ema.npz"
@@ -171,10 +173,6 @@ def export_average(run_dir: str | Path, decay: str | float, output: str | Path) 
     """Write the run's checkpoint with its ``decay`` average as weights: a float32 training-form
     ``.keras`` (no optimizer state) that ``tools/ship_model.py`` packages and ``--init_weights``
     continues from, plus an ``X.averaging.json`` record of where it came from."""
-    from repose_tf.export.package import portable_path, release_model, sha256
-    from repose_tf.io import atomic_save, atomic_write_text
-    from repose_tf.training.averaging import averaging_record_path
-
     run_dir, output = Path(run_dir), Path(output)
     ckpt, ema = run_dir / "checkpoint.keras", run_dir / EMA_FILE
     for p in (ckpt, ema):
@@ -183,7 +181,7 @@ def export_average(run_dir: str | Path, decay: str | float, output: str | Path) 
     if output.suffix != ".keras":
         raise ValueError(f"{output}: the averaged model is written as a .keras file")
     key = decay_key(float(decay))
-    model = release_model(ckpt)  # float32 training form, names as in training
+    model = load_float32(ckpt)  # float32 training form, names as in training
     loaded = WeightAverages.load(ema, names=[v.path for v in model.weights])
     if key not in loaded:
         raise ValueError(f"{ema}: no average with decay {key} (it has {', '.join(ema_decays_in(ema))})")

@@ -4,31 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from repose_tf.config import architecture_diff
+from repose_tf.loading import ModelLoadError, load_repose
 from repose_tf.training.errors import TrainingError
-
-_DYNAMICS = ("sigma", "bn_momentum", "extra")  # config fields that do not change the weights' shapes
-
-
-def compile_model(
-    model,
-    *,
-    total_steps: int,
-    learning_rate: float,
-    lr_schedule: str,
-    jit_compile: bool,
-    decay_steps: int | None = None,
-) -> None:
-    """Adam with the run's schedule and the partial MSE on every supervised stack."""
-    import keras
-
-    from repose_tf.losses import PartialMSE
-    from repose_tf.training.schedules import lr_schedule as make_schedule
-
-    model.compile(
-        optimizer=keras.optimizers.Adam(make_schedule(total_steps, learning_rate, lr_schedule, decay_steps)),
-        loss={n: PartialMSE() for n in model.output},
-        jit_compile=jit_compile,
-    )
+from repose_tf.training.optimizer import compile_model  # re-exported: its home is training.optimizer
 
 
 def build_training_state(model, batch_spec) -> None:
@@ -90,8 +69,6 @@ def warm_start(model, path: str | Path) -> tuple[int, list[str]]:
     The source may be the inference form (no auxiliary heads): layers it lacks keep their fresh
     initialisation and are returned by name. A different architecture is a :class:`TrainingError`.
     """
-    from repose_tf.runtime import ModelLoadError, load_repose
-
     if str(path).endswith(".npz"):  # the campaign trunk's compact weight set (repose_tf.training.trunk)
         from repose_tf.training.trunk import load_into
 
@@ -104,10 +81,8 @@ def warm_start(model, path: str | Path) -> tuple[int, list[str]]:
         src = load_repose(path)
     except (ModelLoadError, FileNotFoundError) as e:
         raise TrainingError(f"--init_weights: {e}") from None
-    mine = {k: v for k, v in model.repose_config.to_dict().items() if k not in _DYNAMICS}
-    theirs = {k: v for k, v in src.repose_config.to_dict().items() if k not in _DYNAMICS}
-    if mine != theirs:
-        diff = {k: (theirs.get(k), v) for k, v in mine.items() if theirs.get(k) != v}
+    diff = architecture_diff(model.repose_config, src.repose_config)
+    if diff:
         raise TrainingError(f"--init_weights {path}: a different architecture (theirs, ours): {diff}")
     source = {layer.name: layer for layer in src.layers}
     copied, fresh = 0, []

@@ -5,7 +5,7 @@ AVX512_BF16: 4.9 vs 3.5 samples/s float32 on a Zen 4 EPYC, 6.5 vs 4.5 on a Sapph
 elsewhere oneDNN emulates bfloat16 and it is slower than float32. Every combination is decided
 here, before anything is built or traced: a refused one is a one-line :class:`TrainingError`.
 Checkpoints keep the mixed policy (a resumed run trains in it); the inference and exported models
-are always rebuilt in float32 (``repose_tf.runtime.load_repose``, ``float32_policy``).
+are always rebuilt in float32 (``repose_tf.loading.load_repose``, ``float32_policy``).
 """
 
 from __future__ import annotations

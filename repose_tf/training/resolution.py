@@ -13,6 +13,7 @@ import math
 from dataclasses import dataclass
 
 from repose_tf.training.errors import TrainingError
+from repose_tf.training.optimizer import compile_model
 
 
 @dataclass(frozen=True)
@@ -124,8 +125,7 @@ def transfer_optimizer(source, target) -> None:
 def model_at_size(model, cfg, compile_kwargs: dict):
     """``model`` (training form, compiled) rebuilt with config ``cfg`` (the run's config at a phase's
     size): weights copied by name, optimizer state carried. The same model if it already is at it."""
-    from repose_tf.model import RePose, copy_weights_by_name
-    from repose_tf.training.initialise import compile_model
+    from repose_tf.model import RePose, copy_weights_by_name  # Keras on first use
 
     if model.repose_config.input_size == cfg.input_size:
         return model

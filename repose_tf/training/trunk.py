@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from repose_tf.compact import FLOAT16_TOLERANCE, compact_array
+from repose_tf.config import RePoseConfig, architecture_diff, get_preset
 from repose_tf.io import atomic_write_bytes, atomic_write_text
 
 #: Where the repository keeps the trunk's state.
@@ -64,15 +65,9 @@ def load_into(model, path: str | Path) -> tuple[int, list[str]]:
 
     A different architecture is a ValueError naming the file.
     """
-    from repose_tf.config import RePoseConfig
-    from repose_tf.training.initialise import _DYNAMICS
-
     names, arrays, config = read_weights(path)
-    theirs = RePoseConfig.from_dict(config)
-    a = {k: v for k, v in model.repose_config.to_dict().items() if k not in _DYNAMICS}
-    b = {k: v for k, v in theirs.to_dict().items() if k not in _DYNAMICS}
-    if a != b:
-        diff = {k: (b.get(k), v) for k, v in a.items() if b.get(k) != v}
+    diff = architecture_diff(model.repose_config, RePoseConfig.from_dict(config))
+    if diff:
         raise ValueError(f"{path}: a different architecture (theirs, ours): {diff}")
     saved = dict(zip(names, arrays, strict=True))
     done, missing = 0, []
@@ -168,8 +163,6 @@ def save_trunk(
 
 
 def _run_model_config(run_dir: Path, cfg) -> dict:
-    from repose_tf.config import get_preset
-
     return get_preset(cfg.preset, **cfg.preset_overrides).to_dict()
 
 

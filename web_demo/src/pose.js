@@ -1,6 +1,6 @@
 // Pure pose logic of the web demo (no DOM, no runtime): sidecar reading, the square window
 // crop, input quantisation, heatmap decoding and the tracking crop. It mirrors the Python
-// pipeline (repose_tf/codec.py, repose_tf/data prepare_image, repose_tf/export/sidecar.py) and the
+// pipeline (repose_tf/codec.py, repose_tf/data prepare_image, repose_tf/sidecar.py) and the
 // Kotlin core (android_demo/core: Heatmaps.kt, TrackingCrop.kt) rule for rule. The crop is
 // OpenCV's warpAffine bit for bit (warp.js), not the Kotlin SquareResizer's double-precision
 // bilinear: the Python side is the reference and int8 argmaxes move on one grey level.

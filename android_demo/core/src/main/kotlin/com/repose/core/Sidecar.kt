@@ -42,7 +42,7 @@ enum class CropMode(val jsonName: String) {
 }
 
 /**
- * The model sidecar (`repose-tflite-sidecar/1`, written by `repose_tf/export/sidecar.py`, which
+ * The model sidecar (`repose-tflite-sidecar/1`, written by `repose_tf/sidecar.py`, which
  * documents the format): everything needed to feed the model and decode its heatmaps.
  */
 data class Sidecar(
