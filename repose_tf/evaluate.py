@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from repose_tf import codec, metrics
+from repose_tf.cli import absl_main
 from repose_tf.keypoints import get_keypoint_set, mapping
 from repose_tf.metrics.dataset import DATASET_METRIC, THRESHOLDS, curve, score  # noqa: F401 - re-exported
 
@@ -271,8 +272,12 @@ def _progress(total: int, desc: str):
         return None
 
 
-def main(argv=None) -> int:
-    from absl import app, flags
+def define_flags() -> None:
+    """Register the evaluation flags (idempotent; called by :func:`main`, not on import)."""
+    from absl import flags
+
+    if "model" in flags.FLAGS and "flip_test" in flags.FLAGS and "output_json" in flags.FLAGS:
+        return
 
     flags.DEFINE_string("model", None, "Model file: .keras, .weights.h5 (+config), .tflite or .onnx.")
     flags.DEFINE_string("dataset", "lspet", "Dataset: lsp, lspet, mpii, coco, synthetic.")
@@ -287,8 +292,11 @@ def main(argv=None) -> int:
         "plot", None, "Write a PCK-vs-threshold plot PNG here (default: beside --output_json)."
     )
     flags.mark_flag_as_required("model")
-    app.run(_main, argv=argv)
-    return 0
+
+
+def main(argv=None) -> int:
+    """Entry point (``repose-evaluate``): parse ``argv`` (default ``sys.argv``) and evaluate."""
+    return absl_main(__name__, __doc__, define_flags, _main, argv, prog="python -m repose_tf.evaluate")
 
 
 def _main(argv) -> None:
@@ -350,4 +358,4 @@ def _json_default(o):
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
