@@ -5,7 +5,8 @@ The thin scripts in ``tools/`` and the package's own CLIs (``python -m repose_tf
 This module holds the parts every one of them would otherwise write again:
 
 - :class:`HelpFormatter`: the module docstring as the description, defaults shown;
-- :func:`fail`: ``error: MESSAGE`` on stderr and exit status 2 (a usage or input error);
+- :func:`refuse` / :func:`fail`: ``error: MESSAGE`` on stderr and exit status 2 (a usage or
+  input error: returned by ``main`` / raised as ``SystemExit``);
 - :func:`markdown_table`: the rows of a Markdown table (the reports under docs/ are built of them);
 - :func:`write_marked_section` / :func:`invocation`: a report's block in a Markdown file and the
   command line that made it;
@@ -40,6 +41,12 @@ class HelpFormatter(argparse.RawDescriptionHelpFormatter):
 def error(message: object) -> None:
     """Print ``error: MESSAGE`` on stderr (one line: what is wrong and what to do)."""
     print(f"error: {message}", file=sys.stderr)
+
+
+def refuse(message: object) -> int:
+    """``error: MESSAGE`` on stderr; returns 2, the exit status of a refused command line or input."""
+    error(message)
+    return USAGE_ERROR
 
 
 def fail(message: object, code: int = USAGE_ERROR) -> NoReturn:

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from repose_tf import codec, metrics
-from repose_tf.cli import absl_main
+from repose_tf.cli import absl_main, fail
 from repose_tf.keypoints import get_keypoint_set, mapping
 from repose_tf.metrics.dataset import DATASET_METRIC, THRESHOLDS, curve, score  # noqa: F401 - re-exported
 
@@ -310,8 +310,7 @@ def _main(argv) -> None:
         predictor = as_predictor(f.model, num_threads=f.num_threads)
         ds = get_dataset(f.dataset, f.data_dir, f.split, DATASET_KEYPOINTS.get(f.dataset.lower(), "lsp14"))
     except (FileNotFoundError, ValueError, DataError) as e:
-        print(f"error: {e}", file=sys.stderr)
-        sys.exit(2)
+        fail(e)
     ps = predict_dataset(predictor, ds, flip_test=f.flip_test, limit=f.limit, batch_size=f.batch_size)
     results = standard_results(ps, f.dataset)
     main_res = next(iter(results.values()))

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import sys
 
-from repose_tf.cli import absl_main
+from repose_tf.cli import absl_main, fail
 from repose_tf.training import TrainConfig, TrainingError, train
 from repose_tf.training.initialise import warm_start  # noqa: F401  (public: tests and notebooks)
 from repose_tf.training.precision import PRECISIONS
@@ -189,8 +189,7 @@ def main(argv) -> None:
             verbose=1 if f.progress else 2,
         )
     except TrainingError as e:
-        print(f"error: {e}", file=sys.stderr)
-        sys.exit(e.exit_code)
+        fail(e, e.exit_code)
 
 
 def run(argv: list[str] | None = None) -> int:

@@ -332,12 +332,13 @@ def section(rows, threads, mach, runs, warmup, notes: list[str]) -> str:
 
 
 def write_doc(doc: Path, text: str) -> None:
-    from repose_tf.export.cli import write_marked_section
+    from repose_tf.cli import write_marked_section
 
     write_marked_section(doc, START, END, text)
 
 
-from repose_tf.export.cli import HelpFormatter as _HelpFormatter  # noqa: E402
+from repose_tf.cli import HelpFormatter as _HelpFormatter  # noqa: E402
+from repose_tf.cli import refuse  # noqa: E402
 
 
 def parse_args(argv=None):
@@ -402,13 +403,9 @@ def main(argv=None) -> int:
             peers = list(args.peers)
         files = collect(models, peers)
     except (FileNotFoundError, ValueError, RuntimeError) as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
+        return refuse(e)
     if not files:
-        print(
-            "error: no .tflite / .onnx models to benchmark (pass --models or --build PRESET)", file=sys.stderr
-        )
-        return 2
+        return refuse("no .tflite / .onnx models to benchmark (pass --models or --build PRESET)")
     rows = []
     for path, peer in files:
         info = describe_model(path, peer)

@@ -176,7 +176,7 @@ def table(rows, args) -> str:
 
 
 def write_section(text: str, path: Path) -> None:
-    from repose_tf.export.cli import write_marked_section
+    from repose_tf.cli import write_marked_section
 
     write_marked_section(path, START, END, text, heading="## Input pipeline")
 

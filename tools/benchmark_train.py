@@ -31,7 +31,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from repose_tf.export.cli import HelpFormatter, invocation, write_marked_section  # noqa: E402
+from repose_tf.cli import HelpFormatter, invocation, write_marked_section  # noqa: E402
 
 START, END = "<!-- train-benchmark:start -->", "<!-- train-benchmark:end -->"
 PRECISIONS = ("float32", "bfloat16", "float16")

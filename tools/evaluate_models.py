@@ -29,7 +29,7 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from repose_tf.export.cli import HelpFormatter, invocation, write_marked_section  # noqa: E402
+from repose_tf.cli import HelpFormatter, invocation, refuse, write_marked_section  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_MODELS = [REPO / "models" / f"repose_lsp14{s}" for s in (".keras", "_float16.tflite", "_int8.tflite")]
@@ -266,8 +266,7 @@ def main(argv=None) -> int:
     try:
         parts = evaluate_models(args)
     except (FileNotFoundError, ValueError, DataError, ExportError) as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
+        return refuse(e)
     text = report(parts, args.dataset)
     flags_ = flagged_parts(parts, args.max_drop)
     print("\n" + text)

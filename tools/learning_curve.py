@@ -24,7 +24,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from repose_tf.export.cli import HelpFormatter, invocation, write_marked_section
+from repose_tf.cli import HelpFormatter, invocation, refuse, write_marked_section
 
 START, END = "<!-- learning-curve:start -->", "<!-- learning-curve:end -->"
 
@@ -189,8 +189,7 @@ def main(argv=None) -> int:
     args = parse_args(argv)
     labels = args.label or []
     if labels and len(labels) != len(args.run):
-        print(f"error: {len(labels)} --label for {len(args.run)} --run", file=sys.stderr)
-        return 2
+        return refuse(f"{len(labels)} --label for {len(args.run)} --run")
     from repose_tf.campaign import chain, join_stretches, load_stretches
 
     try:
@@ -205,8 +204,7 @@ def main(argv=None) -> int:
                 for i, r in enumerate(args.run)
             }
     except (FileNotFoundError, ValueError) as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
+        return refuse(e)
     if args.chain:
         text = campaign_table(points)
     else:

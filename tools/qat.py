@@ -23,7 +23,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import argparse  # noqa: E402
 
-from repose_tf.export.cli import HelpFormatter as _HelpFormatter  # noqa: E402
+from repose_tf.cli import HelpFormatter as _HelpFormatter  # noqa: E402
+from repose_tf.cli import refuse
 from repose_tf.export.cli import add_model_args  # noqa: E402
 
 
@@ -103,8 +104,7 @@ def main(argv=None) -> int:
                 config=args.config,
             )
     except (ExportError, ModelLoadError, DataError, FileNotFoundError) as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
+        return refuse(e)
     if rep is not None and rep.accuracy_flag and args.fail_on_flag:
         return 3
     return 0

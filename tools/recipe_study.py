@@ -34,7 +34,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "tools"))
 
-from repose_tf.export.cli import HelpFormatter, invocation, write_marked_section  # noqa: E402
+from repose_tf.cli import HelpFormatter, invocation, write_marked_section  # noqa: E402
 
 START, END = "<!-- recipe-study:start -->", "<!-- recipe-study:end -->"
 OTHERS_SHARE = 0.10  # other processes' share of the cores above which a candidate is disturbed

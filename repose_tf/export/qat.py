@@ -41,6 +41,7 @@ from typing import Any
 
 import numpy as np
 
+from repose_tf.cli import refuse
 from repose_tf.export import ExportError
 from repose_tf.export.qat_mirror import (
     QATError,
@@ -355,8 +356,7 @@ def _worker_main(argv: list[str]) -> int:
     try:
         res = _qat_in_process(args)
     except ExportError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
+        return refuse(e)
     result_file.write_text(json.dumps(res, default=lambda o: o.item() if hasattr(o, "item") else str(o)))
     return 0
 
