@@ -280,7 +280,7 @@ def table(rows: list[dict], threads: list[int]) -> str:
     for t in threads:
         head += [f"{t} thr median ms", f"{t} thr p90 ms"]
     head += ["peak RSS MB (+load)"]
-    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    body = []
     for r in rows:
         cells = [
             r["file"] + (" (peer)" if r["peer"] else ""),
@@ -300,8 +300,8 @@ def table(rows: list[dict], threads: list[int]) -> str:
             cells.append(f"{worst['peak_rss_mb']:.0f} (+{worst['peak_rss_mb'] - worst['base_rss_mb']:.0f})")
         else:
             cells.append("-")
-        lines.append("| " + " | ".join(cells) + " |")
-    return "\n".join(lines)
+        body.append(cells)
+    return "\n".join(markdown_table(head, body))
 
 
 def section(rows, threads, mach, runs, warmup, notes: list[str]) -> str:
@@ -332,13 +332,11 @@ def section(rows, threads, mach, runs, warmup, notes: list[str]) -> str:
 
 
 def write_doc(doc: Path, text: str) -> None:
-    from repose_tf.cli import write_marked_section
-
     write_marked_section(doc, START, END, text)
 
 
 from repose_tf.cli import HelpFormatter as _HelpFormatter  # noqa: E402
-from repose_tf.cli import refuse  # noqa: E402
+from repose_tf.cli import markdown_table, refuse, write_marked_section  # noqa: E402
 
 
 def parse_args(argv=None):

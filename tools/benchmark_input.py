@@ -28,6 +28,7 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from repose_tf.cli import markdown_table, write_marked_section  # noqa: E402
 from repose_tf.data import SampleTransform, get_dataset, load_example, make_tf_dataset  # noqa: E402
 from repose_tf.data.pipeline import PosePyDataset  # noqa: E402
 
@@ -168,16 +169,16 @@ def table(rows, args) -> str:
         "samples/s is wall-clock throughput under that load, CPU ms/sample is the pipeline's own cost "
         f"(all threads), so {cores()} idle cores would give about {cores()} x 1000 / CPU ms.",
         "",
-        "| path | samples/s | CPU ms/sample | notes |",
-        "| --- | ---: | ---: | --- |",
     ]
-    lines += [f"| {name} | {rate:.0f} | {cpu:.2f} | {note} |" for name, rate, cpu, note in rows]
+    lines += markdown_table(
+        ["path", "samples/s", "CPU ms/sample", "notes"],
+        [[name, f"{rate:.0f}", f"{cpu:.2f}", note] for name, rate, cpu, note in rows],
+        align="lrrrl",
+    )
     return "\n".join(lines + ["", NOTES])
 
 
 def write_section(text: str, path: Path) -> None:
-    from repose_tf.cli import write_marked_section
-
     write_marked_section(path, START, END, text, heading="## Input pipeline")
 
 

@@ -30,7 +30,7 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from repose_tf.cli import HelpFormatter, invocation, refuse, write_marked_section  # noqa: E402
+from repose_tf.cli import HelpFormatter, invocation, markdown_table, refuse, write_marked_section  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
@@ -193,28 +193,17 @@ def part_table(part: dict) -> str:
     r0 = part["rows"][0]
     counts = {g: r0["orientation"][g].num_images for g in ORIENTATION_GROUPS}
     shown = [g for g in ORIENTATION_GROUPS if g != "unknown" or counts[g]]
-    head = (
-        "| model | role | runtime | input | "
-        + " | ".join(groups)
-        + " | PCK@0.2 (12 limbs) | PCK@0.1 (12 limbs) | "
-        + " | ".join(f"{g.replace('_', ' ')} (n={counts[g]})" for g in shown)
-        + " | latency ms |"
-    )
-    lines = [
-        f"**{part['title']}**",
-        "",
-        head,
-        "|" + "---|" * 4 + "---:|" * (len(groups) + 3 + len(shown)),
+    head = ["model", "role", "runtime", "input", *groups, "PCK@0.2 (12 limbs)", "PCK@0.1 (12 limbs)"]
+    head += [f"{g.replace('_', ' ')} (n={counts[g]})" for g in shown] + ["latency ms"]
+    rows = [
+        [r["name"], r["role"], r["runtime"], r["input"]]
+        + [f"{r['per_group'][g]:.2f}" for g in groups]
+        + [f"**{r['pck02_limbs']:.2f}**", f"{r['pck01_limbs']:.2f}"]
+        + [_pck(r["orientation"][g].mean) for g in shown]
+        + [f"{r['latency_ms']:.1f}"]
+        for r in part["rows"]
     ]
-    for r in part["rows"]:
-        cells = [f"{r['per_group'][g]:.2f}" for g in groups]
-        orient = [_pck(r["orientation"][g].mean) for g in shown]
-        lines.append(
-            f"| {r['name']} | {r['role']} | {r['runtime']} | {r['input']} | {' | '.join(cells)} | "
-            f"**{r['pck02_limbs']:.2f}** | {r['pck01_limbs']:.2f} | {' | '.join(orient)} | "
-            f"{r['latency_ms']:.1f} |"
-        )
-    lines.append("")
+    lines = [f"**{part['title']}**", "", *markdown_table(head, rows, align="llllr"), ""]
     lines.append(
         f"LSPET {part['split']}: {r0['num_images']} images scored "
         f"({r0['num_skipped_images']} skipped: torso joints not visible), {r0['num_joints']} limb "

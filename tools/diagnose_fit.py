@@ -25,7 +25,7 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from repose_tf.cli import HelpFormatter, invocation, refuse, write_marked_section  # noqa: E402
+from repose_tf.cli import HelpFormatter, invocation, markdown_table, refuse, write_marked_section  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_MODEL = REPO / "models" / "repose_lsp14.keras"
@@ -105,7 +105,7 @@ def diagnose(args) -> list[dict]:
 def table(rows: list[dict]) -> str:
     head = ["model", "part", "images", "PCK@0.2", "12 limbs"] + [f"{g.replace('_', ' ')}" for g in GROUPS]
     head += ["L/R swapped poses %", "L/R oracle gain (limbs)", "hips inward (torso)", "hip width (torso)"]
-    lines = ["| " + " | ".join(head) + " |", "|---|---|" + "---:|" * (len(head) - 2)]
+    body = []
     for r in rows:
         cells = [r["model"], r["part"], str(r["images"]), f"{r['pck14']:.2f}", f"**{r['limbs']:.2f}**"]
         cells += [f"{m:.2f} (n={n})" for m, n in r["groups"].values()]
@@ -115,7 +115,8 @@ def table(rows: list[dict]) -> str:
             f"{r['hip_inward']:+.3f}",
             f"{r['hip_width']:.3f}",
         ]
-        lines.append("| " + " | ".join(cells) + " |")
+        body.append(cells)
+    lines = markdown_table(head, body, align="llr")
     lines += [
         "",
         "PCK@0.2, LSPET convention (visible joints; poses without both torso joints skipped); orientation "

@@ -29,7 +29,7 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from repose_tf.cli import HelpFormatter, invocation, refuse, write_marked_section  # noqa: E402
+from repose_tf.cli import HelpFormatter, invocation, markdown_table, refuse, write_marked_section  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_MODELS = [REPO / "models" / f"repose_lsp14{s}" for s in (".keras", "_float16.tflite", "_int8.tflite")]
@@ -156,17 +156,17 @@ def tables(rows: list[dict], dataset: str, split: str) -> str:
     keys = list(rows[0]["results"])
     ref = {r["flip"]: r for r in rows if r["model"] == rows[0]["model"]}
     main = keys[0]
-    head = "| model | runtime | flip test | " + " | ".join(keys) + f" | change in {main} | images/s |"
-    lines = [f"**{split_title(dataset, split)}**", "", head, "|---|---|---|" + "---:|" * (len(keys) + 2)]
+    head = ["model", "runtime", "flip test", *keys, f"change in {main}", "images/s"]
+    body = []
     for r in rows:
         cells = [f"{r['results'][k].mean:.2f}" for k in keys]
         cells[0] = f"**{cells[0]}**"
         base = ref[r["flip"]]
         delta = "ref." if r is base else f"{r['results'][main].mean - base['results'][main].mean:+.2f}"
-        lines.append(
-            f"| {r['name']} | {r['runtime']} | {'on' if r['flip'] else 'off'} | {' | '.join(cells)} | "
-            f"{delta} | {r['images_per_s']:.1f} |"
+        body.append(
+            [r["name"], r["runtime"], "on" if r["flip"] else "off", *cells, delta, f"{r['images_per_s']:.1f}"]
         )
+    lines = [f"**{split_title(dataset, split)}**", "", *markdown_table(head, body, align="lllr")]
     r0 = rows[0]["results"][main]
     lines += [
         "",
@@ -196,19 +196,26 @@ def orientation_table(rows: list[dict], dataset: str, split: str) -> str:
     shown = [g for g in ORIENTATION_GROUPS if g != "unknown" or counts[g]]
     key = "PCK@0.2 (12 limb joints)"
     total = rows[0]["results"][key].num_images
+    head = [
+        "model",
+        "runtime",
+        *(f"{g.replace('_', ' ')} (n={counts[g]})" for g in shown),
+        f"all (n={total})",
+    ]
+    body = [
+        [
+            r["name"],
+            r["runtime"],
+            *(_pck(r["orientation"][g].mean) for g in shown),
+            _pck(r["results"][key].mean),
+        ]
+        for r in rows
+    ]
     lines = [
         f"Per body orientation, {key}, flip test {'on' if flip else 'off'}, {dataset} {split}:",
         "",
-        "| model | runtime | "
-        + " | ".join(f"{g.replace('_', ' ')} (n={counts[g]})" for g in shown)
-        + f" | all (n={total}) |",
-        "|---|---|" + "---:|" * (len(shown) + 1),
+        *markdown_table(head, body, align="llr"),
     ]
-    for r in rows:
-        cells = [_pck(r["orientation"][g].mean) for g in shown]
-        lines.append(
-            f"| {r['name']} | {r['runtime']} | {' | '.join(cells)} | {_pck(r['results'][key].mean)} |"
-        )
     lines += ["", f"n = scored images ({counts['unknown']} unknown); {ORIENTATION_RULE}."]
     return "\n".join(lines)
 
