@@ -177,20 +177,9 @@ def describe_model(path: Path, peer: bool) -> dict:
 
 
 def machine() -> dict:
-    cpu, flags = "unknown CPU", set()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name") and cpu == "unknown CPU":
-                cpu = line.split(":", 1)[1].strip()
-            if line.startswith("flags") and not flags:
-                flags = set(line.split(":", 1)[1].split())
-    except OSError:
-        cpu = platform.processor() or cpu
-    isa = [
-        f
-        for f in ("avx2", "fma", "avx512f", "avx512_vnni", "avx_vnni", "avx512_bf16", "amx_int8")
-        if f in flags
-    ]
+    from repose_tf.cpu import INFERENCE_FLAGS, INT8_DOT_FLAGS, cpu_info, usable_cores
+
+    cpu = cpu_info()
     versions = {}
     for mod in ("ai_edge_litert", "onnxruntime", "tensorflow", "keras", "numpy"):
         try:
@@ -199,15 +188,11 @@ def machine() -> dict:
             versions[mod] = version({"ai_edge_litert": "ai-edge-litert"}.get(mod, mod))
         except Exception:  # noqa: BLE001
             versions[mod] = "?"
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:  # pragma: no cover
-        cores = os.cpu_count() or 1
     return {
-        "cpu": cpu,
-        "cores": cores,
-        "isa": isa,
-        "vnni_or_amx": any(f in flags for f in ("avx512_vnni", "avx_vnni", "amx_int8")),
+        "cpu": cpu.model,
+        "cores": usable_cores(),
+        "isa": cpu.has(INFERENCE_FLAGS),
+        "vnni_or_amx": bool(cpu.has(INT8_DOT_FLAGS)),
         "python": platform.python_version(),
         "os": f"{platform.system()} {platform.release()}",
         "versions": versions,

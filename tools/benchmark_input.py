@@ -29,6 +29,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from repose_tf.cli import markdown_table, write_marked_section  # noqa: E402
+from repose_tf.cpu import cpu_info, usable_cores  # noqa: E402
 from repose_tf.data import SampleTransform, get_dataset, load_example, make_tf_dataset  # noqa: E402
 from repose_tf.data.pipeline import PosePyDataset  # noqa: E402
 
@@ -48,23 +49,6 @@ The machine is shared with other work, so wall-clock figures vary run to run; th
 sample is the stable number (about 1.3-1.6 ms, i.e. ~1300 samples/s on 2 idle cores)."""
 
 START, END = "<!-- input-benchmark:start -->", "<!-- input-benchmark:end -->"
-
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
-
-
-def cores() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # pragma: no cover
-        return os.cpu_count() or 1
 
 
 def best_rate(fn, samples: int, repeats: int) -> tuple[float, float]:
@@ -138,7 +122,7 @@ def bench(args) -> list[tuple[str, float, float, str]]:
     rows.append(
         ("PosePyDataset, sequential", *best_rate(run_seq, n, args.repeats), "ds[i] in a loop (workers=1)")
     )
-    workers = max(cores(), 2)
+    workers = max(usable_cores(), 2)
     with ThreadPoolExecutor(workers) as pool:
 
         def run_pool():
@@ -161,13 +145,13 @@ def table(rows, args) -> str:
         f"--data_dir ../shared/data/lspet --write` ({args.batches} batches of {args.batch_size}, best of "
         f"{args.repeats}; cv2.setNumThreads({args.cv2_threads})).",
         "",
-        f"Machine: {cpu_model()}, {cores()} cores; Python {platform.python_version()}, "
+        f"Machine: {cpu_info().model}, {usable_cores()} cores; Python {platform.python_version()}, "
         f"numpy {np.__version__}, OpenCV {cv2.__version__}, TensorFlow {tf.__version__}, "
         f"Keras {keras.__version__}.",
         "",
         f"Load average when the run started (other work on this shared machine): {args.load_before}; "
         "samples/s is wall-clock throughput under that load, CPU ms/sample is the pipeline's own cost "
-        f"(all threads), so {cores()} idle cores would give about {cores()} x 1000 / CPU ms.",
+        f"(all threads), so {usable_cores()} idle cores would give about {usable_cores()} x 1000 / CPU ms.",
         "",
     ]
     lines += markdown_table(
