@@ -35,9 +35,11 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+from repose_tf.paths import shared_dir  # noqa: E402  (no TensorFlow: the timing child imports this file)
+
 REPO = Path(__file__).resolve().parents[1]
 START, END = "<!-- export-benchmark:start -->", "<!-- export-benchmark:end -->"
-DEFAULT_PEERS = REPO.parent / "shared" / "peers"
+DEFAULT_PEERS = shared_dir() / "peers"
 
 
 # --------------------------------------------------------------------------------------------

@@ -32,6 +32,7 @@ from repose_tf.cli import markdown_table, write_marked_section  # noqa: E402
 from repose_tf.cpu import cpu_info, usable_cores  # noqa: E402
 from repose_tf.data import SampleTransform, get_dataset, load_example, make_tf_dataset  # noqa: E402
 from repose_tf.data.pipeline import PosePyDataset  # noqa: E402
+from repose_tf.paths import lspet_dir  # noqa: E402
 
 NOTES = """\
 Where the time goes (cProfile, one thread, per sample): Gaussian targets ~0.45 ms (a 128x128x14
@@ -168,7 +169,7 @@ def write_section(text: str, path: Path) -> None:
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--data_dir", default=str(REPO.parent / "shared" / "data" / "lspet"), help="LSPET folder")
+    p.add_argument("--data_dir", default=str(lspet_dir()), help="LSPET folder")
     p.add_argument("--input_size", type=int, default=128)
     p.add_argument("--batch_size", type=int, default=64)
     p.add_argument("--batches", type=int, default=12, help="batches per timed run")

@@ -31,12 +31,13 @@ from pathlib import Path
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from repose_tf.cli import HelpFormatter, invocation, markdown_table, refuse, write_marked_section  # noqa: E402
+from repose_tf.paths import default_model, lspet_dir, shared_dir  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO.parent / "shared"
-DEFAULT_MODEL = REPO / "models" / "repose_lsp14.keras"
+SHARED = shared_dir()
+DEFAULT_MODEL = default_model()
 DEFAULT_PEER = SHARED / "peers" / "movenet_single_pose_lightning_ptq.tflite"
-DEFAULT_DATA = SHARED / "data" / "lspet"
+DEFAULT_DATA = lspet_dir()
 START, END = "<!-- compare-peers:start -->", "<!-- compare-peers:end -->"
 
 
@@ -46,7 +47,7 @@ def parse_args(argv=None) -> argparse.Namespace:
         "--model",
         action="append",
         help=f"RePose model file(s) (.keras/.weights.h5/.tflite/.onnx); repeat for several. "
-        f"Default: {DEFAULT_MODEL.relative_to(REPO)}",
+        f"Default: models/{DEFAULT_MODEL.name}",
     )
     p.add_argument("--peer", action="append", help=f"Peer MoveNet .tflite file(s). Default: {DEFAULT_PEER}")
     p.add_argument("--data_dir", default=str(DEFAULT_DATA), help="LSPET directory (joints.mat + images).")

@@ -26,10 +26,11 @@ from pathlib import Path
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from repose_tf.cli import HelpFormatter, invocation, markdown_table, refuse, write_marked_section  # noqa: E402
+from repose_tf.paths import default_model, lspet_dir  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
-DEFAULT_MODEL = REPO / "models" / "repose_lsp14.keras"
-DEFAULT_DATA = REPO.parent / "shared" / "data" / "lspet"
+DEFAULT_MODEL = default_model()
+DEFAULT_DATA = lspet_dir()
 START, END = "<!-- diagnose-fit:start -->", "<!-- diagnose-fit:end -->"
 GROUPS = ("upright", "sideways", "upside_down")
 

@@ -30,10 +30,14 @@ from pathlib import Path
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from repose_tf.cli import HelpFormatter, invocation, markdown_table, refuse, write_marked_section  # noqa: E402
+from repose_tf.paths import default_model, lspet_dir  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
-DEFAULT_MODELS = [REPO / "models" / f"repose_lsp14{s}" for s in (".keras", "_float16.tflite", "_int8.tflite")]
-DEFAULT_DATA = REPO.parent / "shared" / "data" / "lspet"
+#: The shipped model and its two released TFLite forms (models/repose_lsp14{.keras,_float16/_int8.tflite}).
+DEFAULT_MODELS = [default_model()] + [
+    default_model().with_name(f"{default_model().stem}_{q}.tflite") for q in ("float16", "int8")
+]
+DEFAULT_DATA = lspet_dir()
 START, END = "<!-- model-results:start -->", "<!-- model-results:end -->"
 FLIPS = {"off": (False,), "on": (True,), "both": (False, True)}
 

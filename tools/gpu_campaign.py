@@ -32,6 +32,7 @@ import sys
 from pathlib import Path
 
 from repose_tf.cli import error, refuse
+from repose_tf.paths import default_model
 
 #: What the GPU image lacks for keras 3.15 (the rest of its requirements are there).
 WHEELS = ("keras==3.15.0", "namex==0.1.0", "optree==0.20.0")
@@ -58,7 +59,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     tr.add_argument("--pack", default=".gpu_pack", help="Pack directory written by `pack`.")
     tr.add_argument("--output", required=True, help="Where the results go (the device's $OUT).")
     tr.add_argument("--minutes", type=float, default=6.0, help="Training minutes (time budget).")
-    tr.add_argument("--init_weights", default="models/repose_lsp14.keras", help="Weights to start from.")
+    tr.add_argument("--init_weights", default=str(default_model()), help="Weights to start from.")
     tr.add_argument("--preset", default="repose_lsp14")
     tr.add_argument("--batch_size", type=int, default=32)
     tr.add_argument("--learning_rate", type=float, default=1e-3)

@@ -35,6 +35,7 @@ sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "tools"))
 
 from repose_tf.cli import HelpFormatter, invocation, markdown_table, write_marked_section  # noqa: E402
+from repose_tf.paths import lspet_dir  # noqa: E402
 
 START, END = "<!-- recipe-study:start -->", "<!-- recipe-study:end -->"
 OTHERS_SHARE = 0.10  # other processes' share of the cores above which a candidate is disturbed
@@ -121,9 +122,7 @@ RECIPES = {
 
 def parse_args(argv=None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="recipe_study.py", description=__doc__, formatter_class=HelpFormatter)
-    p.add_argument(
-        "--data_dir", default=str(REPO.parent / "shared" / "data" / "lspet"), help="LSPET directory."
-    )
+    p.add_argument("--data_dir", default=str(lspet_dir()), help="LSPET directory.")
     p.add_argument("--run_root", default=str(Path.home() / ".cache" / "repose-runs" / "study"),
                    help="One run directory per candidate goes here (outside the work tree).")  # fmt: skip
     p.add_argument("--budget_minutes", type=float, default=20.0, help="Training minutes per candidate.")

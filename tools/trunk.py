@@ -29,10 +29,11 @@ from pathlib import Path
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from repose_tf.cli import HelpFormatter, refuse  # noqa: E402
+from repose_tf.paths import lspet_dir  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_TRUNK = REPO / "models" / "trunk"
-DEFAULT_DATA = REPO.parent / "shared" / "data" / "lspet"
+DEFAULT_DATA = lspet_dir()
 
 
 def parse_args(argv=None) -> argparse.Namespace:

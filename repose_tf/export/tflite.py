@@ -35,7 +35,6 @@ from typing import Any
 
 import numpy as np
 
-from repose_tf.config import missing_model_hint, shipped_model_path
 from repose_tf.export import ExportError, atomic_output
 
 # Calibration data and inspection live in their own modules; their names stay importable here.
@@ -49,6 +48,7 @@ from repose_tf.export.calibration import (  # noqa: F401
     default_calibration_dir,
 )
 from repose_tf.export.inspection import DelegateCoverage, OpReport, inspect_tflite, xnnpack_coverage
+from repose_tf.paths import DEFAULT_MODEL_FILE, default_model, missing_model_hint
 
 __all__ = [
     "DEFAULT_MODEL",
@@ -78,13 +78,13 @@ IO_TYPES = ("float", "uint8", "int8")
 
 
 #: What the CLIs export when --model is omitted (relative to the repository root).
-DEFAULT_MODEL = Path("models/repose_lsp14.keras")
+DEFAULT_MODEL = Path("models") / DEFAULT_MODEL_FILE
 
 
 def default_model_path() -> Path:
     """``models/repose_lsp14.keras`` (cwd, then the models directory: ``$REPOSE_MODELS_DIR``,
     default the checkout's models/) or a clear ExportError."""
-    for cand in (DEFAULT_MODEL, shipped_model_path(DEFAULT_MODEL.name)):
+    for cand in (DEFAULT_MODEL, default_model()):
         if cand.is_file():
             return cand
     raise ExportError(
