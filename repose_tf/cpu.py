@@ -89,3 +89,16 @@ def usable_cores() -> int:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # pragma: no cover - macOS, Windows
         return os.cpu_count() or 1
+
+
+def busy_cpu_seconds() -> float | None:
+    """CPU seconds every process has run so far (``/proc/stat``; None where there is none).
+
+    Two readings around a timed stretch, minus the process's own CPU time, give the share of the
+    cores other work took meanwhile: the benchmarks mark rows measured on a busy machine by it."""
+    try:
+        fields = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
+    except OSError:
+        return None
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (int(v) for v in fields[:8])
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")

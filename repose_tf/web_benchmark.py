@@ -48,6 +48,7 @@ import numpy as np
 
 from repose_tf import serve
 from repose_tf.cli import refuse
+from repose_tf.cpu import busy_cpu_seconds
 
 REPO = Path(__file__).resolve().parents[1]
 START, END = "<!-- web-benchmark:start -->", "<!-- web-benchmark:end -->"
@@ -222,16 +223,6 @@ def page_capture(driver) -> dict:
 
 
 # ------------------------------------------------------------------------------- CPU sharing
-
-
-def busy_cpu_seconds() -> float | None:
-    """CPU seconds every process has run so far (``/proc/stat``; None where there is none)."""
-    try:
-        fields = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
-    except OSError:
-        return None
-    user, nice, system, _idle, _iowait, irq, softirq, steal = (int(v) for v in fields[:8])
-    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
 
 
 def tree_cpu_seconds(root: int | None = None) -> float:

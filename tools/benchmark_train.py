@@ -32,6 +32,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from repose_tf.cli import HelpFormatter, invocation, markdown_table, write_marked_section  # noqa: E402
+from repose_tf.cpu import busy_cpu_seconds  # noqa: E402
 
 START, END = "<!-- train-benchmark:start -->", "<!-- train-benchmark:end -->"
 PRECISIONS = ("float32", "bfloat16", "float16")
@@ -75,16 +76,6 @@ def parse_args(argv=None) -> argparse.Namespace:
     if min(args.batch_size) < 1 or args.steps < 1 or args.warmup < 1:
         p.error("--batch_size, --steps and --warmup must be >= 1")
     return args
-
-
-def busy_cpu_seconds() -> float | None:
-    """CPU seconds every process has run so far (``/proc/stat``; None where there is none)."""
-    try:
-        fields = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
-    except OSError:
-        return None
-    user, nice, system, _idle, _iowait, irq, softirq, steal = (int(v) for v in fields[:8])
-    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
 
 
 def worker(spec: dict) -> dict:

@@ -32,7 +32,6 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
-sys.path.insert(0, str(REPO / "tools"))
 
 from repose_tf.cli import HelpFormatter, invocation, markdown_table, write_marked_section  # noqa: E402
 from repose_tf.paths import lspet_dir  # noqa: E402
@@ -177,7 +176,7 @@ def run_candidate(recipe: Recipe, args) -> dict:
     print(f"[{recipe.name}] {recipe.description}\n  {' '.join(cmd[1:])}", flush=True)
     import resource
 
-    from benchmark_train import busy_cpu_seconds
+    from repose_tf.cpu import busy_cpu_seconds
 
     load0, t0, busy0 = os.getloadavg(), time.time(), busy_cpu_seconds()
     child0 = resource.getrusage(resource.RUSAGE_CHILDREN)
