@@ -115,6 +115,23 @@ def predict_dataset_flip_pair(
     return _predict(predictor, dataset, (False, True), limit, batch_size, progress)
 
 
+def predict_dataset_flips(
+    predictor,
+    dataset,
+    flips=(False, True),
+    *,
+    limit: int | None = None,
+    batch_size: int = 32,
+    progress: bool = True,
+) -> dict[bool, PredictionSet]:
+    """``{flip_test: PredictionSet}`` for each of ``flips`` (``(False,)``, ``(True,)`` or both) from
+    one pass: :func:`predict_dataset` for one, :func:`predict_dataset_flip_pair` for both."""
+    flips = tuple(dict.fromkeys(bool(f) for f in flips))
+    if not flips:
+        raise ValueError("flips: at least one of False / True")
+    return _predict(predictor, dataset, flips, limit, batch_size, progress)
+
+
 def _predict(predictor, dataset, flips, limit, batch_size, progress) -> dict[bool, PredictionSet]:
     from repose_tf.data import SampleTransform, inverse_map, load_batch
 

@@ -104,15 +104,10 @@ def child(path: str, threads: int, runs: int, warmup: int) -> dict:
         import ai_edge_litert
 
         runtime = f"LiteRT {getattr(ai_edge_litert, '__version__', '')}".strip()
-    for _ in range(warmup):
-        run()
-    times = []
-    for _ in range(runs):
-        t = time.perf_counter()
-        run()
-        times.append((time.perf_counter() - t) * 1e3)
+    from repose_tf.peers import call_times_ms
+
+    times = sorted(call_times_ms(run, runs, warmup))
     peak = _rss_mb("VmHWM")
-    times.sort()
     return {
         "median_ms": statistics.median(times),
         "p90_ms": times[min(len(times) - 1, int(round(0.9 * (len(times) - 1))))],

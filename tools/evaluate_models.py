@@ -3,7 +3,7 @@
     python tools/evaluate_models.py                       # models/: Keras, float16 and int8 TFLite
     python tools/evaluate_models.py --model runs/lspet/model.keras --model out/m_int8.tflite --limit 200
 
-Every model runs through :func:`repose_tf.evaluate.predict_dataset_flip_pair` (the project's one
+Every model runs through :func:`repose_tf.evaluate.predict_dataset_flips` (the project's one
 evaluation path: evaluation crop -> heatmaps -> sub-pixel decode -> original pixels), once per model:
 the plain heatmaps are reused for the flip-averaged figures. For LSP-14 data it reports PCK@0.2
 and PCK@0.1 over the 14 joints and over the 12 limb joints (no neck / head top: the subset a
@@ -82,8 +82,7 @@ def evaluate_models(args) -> dict[str, list[dict]]:
         curve,
         load_splits,
         parse_splits,
-        predict_dataset,
-        predict_dataset_flip_pair,
+        predict_dataset_flips,
         standard_results,
     )
     from repose_tf.metrics import LSP_LIMB_JOINTS, score_by_orientation
@@ -107,10 +106,7 @@ def evaluate_models(args) -> dict[str, list[dict]]:
     for path in paths:
         pred = Predictor.load(path, num_threads=args.threads)
         for split, ds in datasets.items():  # one prediction per image and part; groups reuse it
-            if flips == (False, True):
-                sets = predict_dataset_flip_pair(pred, ds, **kw)
-            else:
-                sets = {flips[0]: predict_dataset(pred, ds, flip_test=flips[0], **kw)}
+            sets = predict_dataset_flips(pred, ds, flips, **kw)
             for flip, ps in sets.items():
                 label = f"{path.name}{' +flip' if flip else ''}"
                 parts[split].append(
