@@ -158,7 +158,7 @@ def table(rows, args) -> str:
     lines += markdown_table(
         ["path", "samples/s", "CPU ms/sample", "notes"],
         [[name, f"{rate:.0f}", f"{cpu:.2f}", note] for name, rate, cpu, note in rows],
-        align="lrrrl",
+        align="lrrl",
     )
     return "\n".join(lines + ["", NOTES])
 
