@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from repose_tf import codec, metrics
+from repose_tf.cli import absl_main, fail
 from repose_tf.keypoints import get_keypoint_set, mapping
 from repose_tf.metrics.dataset import DATASET_METRIC, THRESHOLDS, curve, score  # noqa: F401 - re-exported
 
@@ -112,6 +113,23 @@ def predict_dataset_flip_pair(
     Each set's ``seconds`` is its own cost: the plain one excludes the mirrored inference.
     """
     return _predict(predictor, dataset, (False, True), limit, batch_size, progress)
+
+
+def predict_dataset_flips(
+    predictor,
+    dataset,
+    flips=(False, True),
+    *,
+    limit: int | None = None,
+    batch_size: int = 32,
+    progress: bool = True,
+) -> dict[bool, PredictionSet]:
+    """``{flip_test: PredictionSet}`` for each of ``flips`` (``(False,)``, ``(True,)`` or both) from
+    one pass: :func:`predict_dataset` for one, :func:`predict_dataset_flip_pair` for both."""
+    flips = tuple(dict.fromkeys(bool(f) for f in flips))
+    if not flips:
+        raise ValueError("flips: at least one of False / True")
+    return _predict(predictor, dataset, flips, limit, batch_size, progress)
 
 
 def _predict(predictor, dataset, flips, limit, batch_size, progress) -> dict[bool, PredictionSet]:
@@ -271,8 +289,12 @@ def _progress(total: int, desc: str):
         return None
 
 
-def main(argv=None) -> int:
-    from absl import app, flags
+def define_flags() -> None:
+    """Register the evaluation flags (idempotent; called by :func:`main`, not on import)."""
+    from absl import flags
+
+    if "model" in flags.FLAGS and "flip_test" in flags.FLAGS and "output_json" in flags.FLAGS:
+        return
 
     flags.DEFINE_string("model", None, "Model file: .keras, .weights.h5 (+config), .tflite or .onnx.")
     flags.DEFINE_string("dataset", "lspet", "Dataset: lsp, lspet, mpii, coco, synthetic.")
@@ -287,8 +309,11 @@ def main(argv=None) -> int:
         "plot", None, "Write a PCK-vs-threshold plot PNG here (default: beside --output_json)."
     )
     flags.mark_flag_as_required("model")
-    app.run(_main, argv=argv)
-    return 0
+
+
+def main(argv=None) -> int:
+    """Entry point (``repose-evaluate``): parse ``argv`` (default ``sys.argv``) and evaluate."""
+    return absl_main(__name__, __doc__, define_flags, _main, argv, prog="python -m repose_tf.evaluate")
 
 
 def _main(argv) -> None:
@@ -302,8 +327,7 @@ def _main(argv) -> None:
         predictor = as_predictor(f.model, num_threads=f.num_threads)
         ds = get_dataset(f.dataset, f.data_dir, f.split, DATASET_KEYPOINTS.get(f.dataset.lower(), "lsp14"))
     except (FileNotFoundError, ValueError, DataError) as e:
-        print(f"error: {e}", file=sys.stderr)
-        sys.exit(2)
+        fail(e)
     ps = predict_dataset(predictor, ds, flip_test=f.flip_test, limit=f.limit, batch_size=f.batch_size)
     results = standard_results(ps, f.dataset)
     main_res = next(iter(results.values()))
@@ -350,4 +374,4 @@ def _json_default(o):
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

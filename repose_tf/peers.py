@@ -17,7 +17,7 @@ import numpy as np
 
 from repose_tf.keypoints import KeypointSet, get_keypoint_set
 
-__all__ = ["MoveNetPredictor", "latency_ms"]
+__all__ = ["MoveNetPredictor", "call_times_ms", "latency_ms"]
 
 
 class MoveNetPredictor:
@@ -76,13 +76,18 @@ class MoveNetPredictor:
         return f"{self.kind} {self.path.name}: input {self.input_size}x{self.input_size}, coco17"
 
 
-def latency_ms(run_one, image: np.ndarray, runs: int = 50, warmup: int = 5) -> float:
-    """Median wall time (ms) of ``run_one(image)`` over ``runs`` calls after ``warmup`` calls."""
+def call_times_ms(fn, runs: int = 50, warmup: int = 5) -> list[float]:
+    """Wall time (ms) of each of ``runs`` calls of ``fn()``, after ``warmup`` untimed calls."""
     for _ in range(warmup):
-        run_one(image)
+        fn()
     times = []
     for _ in range(runs):
         t0 = time.perf_counter()
-        run_one(image)
+        fn()
         times.append((time.perf_counter() - t0) * 1e3)
-    return float(np.median(times))
+    return times
+
+
+def latency_ms(run_one, image: np.ndarray, runs: int = 50, warmup: int = 5) -> float:
+    """Median wall time (ms) of ``run_one(image)`` over ``runs`` calls after ``warmup`` calls."""
+    return float(np.median(call_times_ms(lambda: run_one(image), runs, warmup)))

@@ -17,6 +17,7 @@ import cv2
 import numpy as np
 
 from repose_tf import codec
+from repose_tf.cli import absl_main, fail
 from repose_tf.config import missing_model_hint, shipped_model_path
 from repose_tf.keypoints import KeypointSet
 
@@ -244,9 +245,12 @@ def _video(path: Path, out: Path, pred, kps, c, s, min_score) -> list[dict]:
     return records
 
 
-def main(argv=None) -> None:
-    from absl import app, flags
+def define_flags() -> None:
+    """Register the prediction flags (idempotent; called by :func:`main`, not on import)."""
+    from absl import flags
 
+    if "input" in flags.FLAGS and "min_score" in flags.FLAGS:
+        return
     flags.DEFINE_string(
         "model", None, f"Model file (.keras/.weights.h5/.tflite/.onnx). Default: {DEFAULT_MODEL}"
     )
@@ -259,17 +263,22 @@ def main(argv=None) -> None:
     flags.DEFINE_float("min_score", 0.1, "Hide joints whose heatmap peak is below this.")
     flags.mark_flag_as_required("input")
 
-    def _main(argv):
-        del argv
-        f = flags.FLAGS
-        try:
-            run(f.input, f.output_dir, f.model, f.box, f.center, f.scale, f.flip_test, f.min_score)
-        except (FileNotFoundError, ValueError) as e:
-            print(f"error: {e}", file=sys.stderr)
-            sys.exit(2)
 
-    app.run(_main, argv=argv)
+def _main(argv) -> None:
+    from absl import flags
+
+    del argv
+    f = flags.FLAGS
+    try:
+        run(f.input, f.output_dir, f.model, f.box, f.center, f.scale, f.flip_test, f.min_score)
+    except (FileNotFoundError, ValueError) as e:
+        fail(e)
+
+
+def main(argv=None) -> int:
+    """Entry point (``repose-predict``): parse ``argv`` (default ``sys.argv``) and predict."""
+    return absl_main(__name__, __doc__, define_flags, _main, argv, prog="python -m repose_tf.predict")
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

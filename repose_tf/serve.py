@@ -24,6 +24,8 @@ import sys
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+from repose_tf.cli import refuse
+
 REPO = Path(__file__).resolve().parents[1]
 WEB_DIR = REPO / "web_demo"
 MODELS_DIR = REPO / "models"
@@ -153,8 +155,7 @@ def main(argv: list[str] | None = None) -> int:
         check_models(args.models.resolve())
         server = make_server(args.host, args.port, args.web.resolve(), args.models.resolve(), args.verbose)
     except ServeError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
+        return refuse(e)
     host, port = server.server_address[:2]
     shown = "127.0.0.1" if host in ("0.0.0.0", "") else host
     url = f"http://{shown}:{port}/"

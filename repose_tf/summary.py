@@ -7,9 +7,10 @@ Counts come from the built Keras graph (``repose_tf.profile``): params = ``model
 from __future__ import annotations
 
 import json
-import sys
 
 from absl import app, flags
+
+from repose_tf.cli import fail
 
 FLAGS = flags.FLAGS
 
@@ -91,8 +92,7 @@ def run() -> None:
     try:
         app.run(main)
     except ValueError as e:  # bad --presets: a readable message, no traceback
-        print(f"error: {e}", file=sys.stderr)
-        sys.exit(2)
+        fail(e)
 
 
 if __name__ == "__main__":

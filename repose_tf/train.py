@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import sys
 
+from repose_tf.cli import absl_main, fail
 from repose_tf.training import TrainConfig, TrainingError, train
 from repose_tf.training.initialise import warm_start  # noqa: F401  (public: tests and notebooks)
 from repose_tf.training.precision import PRECISIONS
@@ -188,19 +189,15 @@ def main(argv) -> None:
             verbose=1 if f.progress else 2,
         )
     except TrainingError as e:
-        print(f"error: {e}", file=sys.stderr)
-        sys.exit(e.exit_code)
+        fail(e, e.exit_code)
 
 
-def run(argv: list[str] | None = None) -> None:
-    """Entry point: register the flags, parse ``argv`` (default ``sys.argv``), train."""
-    from absl import app
-
-    define_flags()
-    app.run(main, argv=argv)
+def run(argv: list[str] | None = None) -> int:
+    """Entry point (``repose-train``): register the flags, parse ``argv`` (default ``sys.argv``), train."""
+    return absl_main(__name__, __doc__, define_flags, main, argv, prog="python -m repose_tf.train")
 
 
 __all__ = ["TrainingError", "config_from_flags", "define_flags", "main", "run", "warm_start"]
 
 if __name__ == "__main__":
-    run()
+    sys.exit(run())

@@ -47,6 +47,8 @@ from pathlib import Path
 import numpy as np
 
 from repose_tf import serve
+from repose_tf.cli import refuse
+from repose_tf.cpu import busy_cpu_seconds
 
 REPO = Path(__file__).resolve().parents[1]
 START, END = "<!-- web-benchmark:start -->", "<!-- web-benchmark:end -->"
@@ -221,16 +223,6 @@ def page_capture(driver) -> dict:
 
 
 # ------------------------------------------------------------------------------- CPU sharing
-
-
-def busy_cpu_seconds() -> float | None:
-    """CPU seconds every process has run so far (``/proc/stat``; None where there is none)."""
-    try:
-        fields = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
-    except OSError:
-        return None
-    user, nice, system, _idle, _iowait, irq, softirq, steal = (int(v) for v in fields[:8])
-    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
 
 
 def tree_cpu_seconds(root: int | None = None) -> float:
@@ -508,7 +500,7 @@ def table(rows: list[Row], conditions: dict) -> str:
 
 
 def write_doc(doc: Path, text: str, command: str, date: str) -> None:
-    from repose_tf.export.cli import write_marked_section
+    from repose_tf.cli import write_marked_section
 
     write_marked_section(Path(doc), START, END, f"`{command}` ({date})\n\n{text}", heading=HEADING)
 
@@ -584,9 +576,8 @@ def parse_list(text: str, allowed=None) -> list[str]:
 
 def main(argv=None, prog: str = "benchmark_web.py") -> int:
     import argparse
-    import sys
 
-    from repose_tf.export.cli import HelpFormatter, invocation
+    from repose_tf.cli import HelpFormatter, invocation
 
     p = argparse.ArgumentParser(prog=prog, description=__doc__, formatter_class=HelpFormatter)
     p.add_argument(
@@ -649,6 +640,5 @@ def main(argv=None, prog: str = "benchmark_web.py") -> int:
                 f"inference {rec['ms']:.1f} ms, frame {rec['frameMs']:.1f} ms)"
             )
     except WebBenchmarkError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
+        return refuse(e)
     return 0

@@ -73,3 +73,32 @@ def test_qat_errors_are_clear(tmp_path, shared_dir):
     with pytest.raises(QATError, match="data_dir not found"):
         run_qat(tmp_path / "m.keras", tmp_path / "q.tflite", data_dir=tmp_path / "nodata")
     assert not (tmp_path / "q.tflite").exists()
+
+
+def test_qat_is_a_mode_of_the_export_cli(tmp_path):
+    """``--quantize qat`` of tools/export_tflite.py (= repose-export): refusals before any QAT work."""
+    from inprocess import REPO, run_tool
+
+    r = run_tool("export_tflite.py", "--quantize", "qat", "--model", tmp_path / "nope.keras", cwd=REPO)
+    assert r.returncode == 2 and "error: model file not found" in r.stderr and "Traceback" not in r.stderr
+    r = run_tool("export_tflite.py", "--help", cwd=REPO)
+    assert r.returncode == 0 and "qat" in r.stdout and "--steps" in r.stdout and "--data_dir" in r.stdout
+    assert not list(tmp_path.glob("*.tflite"))
+
+
+@pytest.mark.slow
+def test_export_cli_qat_mode_writes_int8_with_sidecar(tiny_model, shared_dir, tmp_path):
+    """The CLI's qat mode runs run_qat (a legacy tf_keras subprocess from this Keras 3 process)."""
+    from inprocess import REPO, run_tool
+
+    from repose_tf.export.sidecar import read_sidecar
+
+    out = tmp_path / "cli_qat.tflite"
+    r = run_tool(
+        "export_tflite.py", "--model", tiny_model, "--quantize", "qat", "--steps", 2, "--batch_size", 2,
+        "--num_calibration", 4, "--data_dir", H.lspet_dir(shared_dir), "--output", out, "--no_verify",
+        cwd=REPO,
+    )  # fmt: skip
+    assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
+    assert "quantize=int8 (QAT)" in r.stdout and out.is_file()
+    assert read_sidecar(out)["quantize"] == "int8"

@@ -20,7 +20,7 @@ import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from repose_tf.export.cli import HelpFormatter  # noqa: E402
+from repose_tf.cli import HelpFormatter, refuse  # noqa: E402
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -40,16 +40,14 @@ def main(argv=None) -> int:
         try:
             weights = [float(x) for x in args.weights.split(",")]
         except ValueError:
-            print(f"error: --weights {args.weights!r}: expected numbers separated by commas", file=sys.stderr)
-            return 2
+            return refuse(f"--weights {args.weights!r}: expected numbers separated by commas")
     from repose_tf.export import ExportError
     from repose_tf.training.averaging import average_checkpoints
 
     try:
         average_checkpoints(args.checkpoints, args.output, weights=weights)
     except (ExportError, FileNotFoundError, ValueError) as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
+        return refuse(e)
     return 0
 
 

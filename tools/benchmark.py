@@ -35,9 +35,11 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+from repose_tf.paths import shared_dir  # noqa: E402  (no TensorFlow: the timing child imports this file)
+
 REPO = Path(__file__).resolve().parents[1]
 START, END = "<!-- export-benchmark:start -->", "<!-- export-benchmark:end -->"
-DEFAULT_PEERS = REPO.parent / "shared" / "peers"
+DEFAULT_PEERS = shared_dir() / "peers"
 
 
 # --------------------------------------------------------------------------------------------
@@ -102,15 +104,10 @@ def child(path: str, threads: int, runs: int, warmup: int) -> dict:
         import ai_edge_litert
 
         runtime = f"LiteRT {getattr(ai_edge_litert, '__version__', '')}".strip()
-    for _ in range(warmup):
-        run()
-    times = []
-    for _ in range(runs):
-        t = time.perf_counter()
-        run()
-        times.append((time.perf_counter() - t) * 1e3)
+    from repose_tf.peers import call_times_ms
+
+    times = sorted(call_times_ms(run, runs, warmup))
     peak = _rss_mb("VmHWM")
-    times.sort()
     return {
         "median_ms": statistics.median(times),
         "p90_ms": times[min(len(times) - 1, int(round(0.9 * (len(times) - 1))))],
@@ -177,20 +174,9 @@ def describe_model(path: Path, peer: bool) -> dict:
 
 
 def machine() -> dict:
-    cpu, flags = "unknown CPU", set()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name") and cpu == "unknown CPU":
-                cpu = line.split(":", 1)[1].strip()
-            if line.startswith("flags") and not flags:
-                flags = set(line.split(":", 1)[1].split())
-    except OSError:
-        cpu = platform.processor() or cpu
-    isa = [
-        f
-        for f in ("avx2", "fma", "avx512f", "avx512_vnni", "avx_vnni", "avx512_bf16", "amx_int8")
-        if f in flags
-    ]
+    from repose_tf.cpu import INFERENCE_FLAGS, INT8_DOT_FLAGS, cpu_info, usable_cores
+
+    cpu = cpu_info()
     versions = {}
     for mod in ("ai_edge_litert", "onnxruntime", "tensorflow", "keras", "numpy"):
         try:
@@ -199,15 +185,11 @@ def machine() -> dict:
             versions[mod] = version({"ai_edge_litert": "ai-edge-litert"}.get(mod, mod))
         except Exception:  # noqa: BLE001
             versions[mod] = "?"
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:  # pragma: no cover
-        cores = os.cpu_count() or 1
     return {
-        "cpu": cpu,
-        "cores": cores,
-        "isa": isa,
-        "vnni_or_amx": any(f in flags for f in ("avx512_vnni", "avx_vnni", "amx_int8")),
+        "cpu": cpu.model,
+        "cores": usable_cores(),
+        "isa": cpu.has(INFERENCE_FLAGS),
+        "vnni_or_amx": bool(cpu.has(INT8_DOT_FLAGS)),
         "python": platform.python_version(),
         "os": f"{platform.system()} {platform.release()}",
         "versions": versions,
@@ -280,7 +262,7 @@ def table(rows: list[dict], threads: list[int]) -> str:
     for t in threads:
         head += [f"{t} thr median ms", f"{t} thr p90 ms"]
     head += ["peak RSS MB (+load)"]
-    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    body = []
     for r in rows:
         cells = [
             r["file"] + (" (peer)" if r["peer"] else ""),
@@ -300,8 +282,8 @@ def table(rows: list[dict], threads: list[int]) -> str:
             cells.append(f"{worst['peak_rss_mb']:.0f} (+{worst['peak_rss_mb'] - worst['base_rss_mb']:.0f})")
         else:
             cells.append("-")
-        lines.append("| " + " | ".join(cells) + " |")
-    return "\n".join(lines)
+        body.append(cells)
+    return "\n".join(markdown_table(head, body))
 
 
 def section(rows, threads, mach, runs, warmup, notes: list[str]) -> str:
@@ -332,12 +314,11 @@ def section(rows, threads, mach, runs, warmup, notes: list[str]) -> str:
 
 
 def write_doc(doc: Path, text: str) -> None:
-    from repose_tf.export.cli import write_marked_section
-
     write_marked_section(doc, START, END, text)
 
 
-from repose_tf.export.cli import HelpFormatter as _HelpFormatter  # noqa: E402
+from repose_tf.cli import HelpFormatter as _HelpFormatter  # noqa: E402
+from repose_tf.cli import markdown_table, refuse, write_marked_section  # noqa: E402
 
 
 def parse_args(argv=None):
@@ -402,13 +383,9 @@ def main(argv=None) -> int:
             peers = list(args.peers)
         files = collect(models, peers)
     except (FileNotFoundError, ValueError, RuntimeError) as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
+        return refuse(e)
     if not files:
-        print(
-            "error: no .tflite / .onnx models to benchmark (pass --models or --build PRESET)", file=sys.stderr
-        )
-        return 2
+        return refuse("no .tflite / .onnx models to benchmark (pass --models or --build PRESET)")
     rows = []
     for path, peer in files:
         info = describe_model(path, peer)

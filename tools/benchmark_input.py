@@ -28,8 +28,11 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from repose_tf.cli import markdown_table, write_marked_section  # noqa: E402
+from repose_tf.cpu import cpu_info, usable_cores  # noqa: E402
 from repose_tf.data import SampleTransform, get_dataset, load_example, make_tf_dataset  # noqa: E402
 from repose_tf.data.pipeline import PosePyDataset  # noqa: E402
+from repose_tf.paths import lspet_dir  # noqa: E402
 
 NOTES = """\
 Where the time goes (cProfile, one thread, per sample): Gaussian targets ~0.45 ms (a 128x128x14
@@ -47,23 +50,6 @@ The machine is shared with other work, so wall-clock figures vary run to run; th
 sample is the stable number (about 1.3-1.6 ms, i.e. ~1300 samples/s on 2 idle cores)."""
 
 START, END = "<!-- input-benchmark:start -->", "<!-- input-benchmark:end -->"
-
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
-
-
-def cores() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # pragma: no cover
-        return os.cpu_count() or 1
 
 
 def best_rate(fn, samples: int, repeats: int) -> tuple[float, float]:
@@ -137,7 +123,7 @@ def bench(args) -> list[tuple[str, float, float, str]]:
     rows.append(
         ("PosePyDataset, sequential", *best_rate(run_seq, n, args.repeats), "ds[i] in a loop (workers=1)")
     )
-    workers = max(cores(), 2)
+    workers = max(usable_cores(), 2)
     with ThreadPoolExecutor(workers) as pool:
 
         def run_pool():
@@ -160,30 +146,30 @@ def table(rows, args) -> str:
         f"--data_dir ../shared/data/lspet --write` ({args.batches} batches of {args.batch_size}, best of "
         f"{args.repeats}; cv2.setNumThreads({args.cv2_threads})).",
         "",
-        f"Machine: {cpu_model()}, {cores()} cores; Python {platform.python_version()}, "
+        f"Machine: {cpu_info().model}, {usable_cores()} cores; Python {platform.python_version()}, "
         f"numpy {np.__version__}, OpenCV {cv2.__version__}, TensorFlow {tf.__version__}, "
         f"Keras {keras.__version__}.",
         "",
         f"Load average when the run started (other work on this shared machine): {args.load_before}; "
         "samples/s is wall-clock throughput under that load, CPU ms/sample is the pipeline's own cost "
-        f"(all threads), so {cores()} idle cores would give about {cores()} x 1000 / CPU ms.",
+        f"(all threads), so {usable_cores()} idle cores would give about {usable_cores()} x 1000 / CPU ms.",
         "",
-        "| path | samples/s | CPU ms/sample | notes |",
-        "| --- | ---: | ---: | --- |",
     ]
-    lines += [f"| {name} | {rate:.0f} | {cpu:.2f} | {note} |" for name, rate, cpu, note in rows]
+    lines += markdown_table(
+        ["path", "samples/s", "CPU ms/sample", "notes"],
+        [[name, f"{rate:.0f}", f"{cpu:.2f}", note] for name, rate, cpu, note in rows],
+        align="lrrl",
+    )
     return "\n".join(lines + ["", NOTES])
 
 
 def write_section(text: str, path: Path) -> None:
-    from repose_tf.export.cli import write_marked_section
-
     write_marked_section(path, START, END, text, heading="## Input pipeline")
 
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--data_dir", default=str(REPO.parent / "shared" / "data" / "lspet"), help="LSPET folder")
+    p.add_argument("--data_dir", default=str(lspet_dir()), help="LSPET folder")
     p.add_argument("--input_size", type=int, default=128)
     p.add_argument("--batch_size", type=int, default=64)
     p.add_argument("--batches", type=int, default=12, help="batches per timed run")

@@ -31,7 +31,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from repose_tf.export.cli import HelpFormatter, invocation, write_marked_section  # noqa: E402
+from repose_tf.cli import HelpFormatter, invocation, markdown_table, write_marked_section  # noqa: E402
+from repose_tf.cpu import busy_cpu_seconds  # noqa: E402
 
 START, END = "<!-- train-benchmark:start -->", "<!-- train-benchmark:end -->"
 PRECISIONS = ("float32", "bfloat16", "float16")
@@ -75,16 +76,6 @@ def parse_args(argv=None) -> argparse.Namespace:
     if min(args.batch_size) < 1 or args.steps < 1 or args.warmup < 1:
         p.error("--batch_size, --steps and --warmup must be >= 1")
     return args
-
-
-def busy_cpu_seconds() -> float | None:
-    """CPU seconds every process has run so far (``/proc/stat``; None where there is none)."""
-    try:
-        fields = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
-    except OSError:
-        return None
-    user, nice, system, _idle, _iowait, irq, softirq, steal = (int(v) for v in fields[:8])
-    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
 
 
 def worker(spec: dict) -> dict:
@@ -150,26 +141,23 @@ def run_config(spec: dict, timeout: float) -> dict:
 
 
 def table(rows: list[dict], cpu: str) -> str:
-    lines = [
-        f"CPU: {cpu}",
-        "",
-        "| backend | precision | input | batch | samples/s | vs first row | first step s | others' CPU "
-        "| load before/after |",
-        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
-    ]
+    head = ["backend", "precision", "input", "batch", "samples/s", "vs first row", "first step s"]
+    head += ["others' CPU", "load before/after"]
     base = next((r["samples_per_s"] for r in rows if "samples_per_s" in r), None)
+    cells = []
     for r in rows:
-        cfg = f"| {r['backend']} | {r['precision']} | {r['input_size']} | {r['batch_size']} |"
+        cfg = [r["backend"], r["precision"], r["input_size"], r["batch_size"]]
         load = f"{r.get('load_before', 0):.1f} / {r.get('load_after', 0):.1f}"
         if "error" in r:
-            lines.append(f"{cfg} failed: {r['error']} | | | | {load} |")
+            cells.append([*cfg, f"failed: {r['error']}", "", "", "", load])
             continue
         others = r.get("others_cpu")
         busy = " (busy)" if others is not None and others > BUSY_SHARE else ""
-        lines.append(
-            f"{cfg} {r['samples_per_s']:.2f}{busy} | {r['samples_per_s'] / base:.2f}x | "
-            f"{r['first_step_s']:.0f} | {'-' if others is None else f'{100 * others:.0f}%'} | {load} |"
+        cells.append(
+            [*cfg, f"{r['samples_per_s']:.2f}{busy}", f"{r['samples_per_s'] / base:.2f}x"]
+            + [f"{r['first_step_s']:.0f}", "-" if others is None else f"{100 * others:.0f}%", load]
         )
+    lines = [f"CPU: {cpu}", "", *markdown_table(head, cells, align="llrrrrrrl")]
     lines += ["", "samples/s: batch / median step time of `train_on_batch` after warm-up. others' CPU: the "
               "share of all cores that other processes used during the timed steps (/proc/stat minus this "
               f"process); above {100 * BUSY_SHARE:.0f}% the row is marked (busy): rerun it on a quiet "

@@ -30,13 +30,14 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from repose_tf.export.cli import HelpFormatter, invocation, write_marked_section  # noqa: E402
+from repose_tf.cli import HelpFormatter, invocation, markdown_table, refuse, write_marked_section  # noqa: E402
+from repose_tf.paths import default_model, lspet_dir, shared_dir  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO.parent / "shared"
-DEFAULT_MODEL = REPO / "models" / "repose_lsp14.keras"
+SHARED = shared_dir()
+DEFAULT_MODEL = default_model()
 DEFAULT_PEER = SHARED / "peers" / "movenet_single_pose_lightning_ptq.tflite"
-DEFAULT_DATA = SHARED / "data" / "lspet"
+DEFAULT_DATA = lspet_dir()
 START, END = "<!-- compare-peers:start -->", "<!-- compare-peers:end -->"
 
 
@@ -46,7 +47,7 @@ def parse_args(argv=None) -> argparse.Namespace:
         "--model",
         action="append",
         help=f"RePose model file(s) (.keras/.weights.h5/.tflite/.onnx); repeat for several. "
-        f"Default: {DEFAULT_MODEL.relative_to(REPO)}",
+        f"Default: models/{DEFAULT_MODEL.name}",
     )
     p.add_argument("--peer", action="append", help=f"Peer MoveNet .tflite file(s). Default: {DEFAULT_PEER}")
     p.add_argument("--data_dir", default=str(DEFAULT_DATA), help="LSPET directory (joints.mat + images).")
@@ -193,28 +194,17 @@ def part_table(part: dict) -> str:
     r0 = part["rows"][0]
     counts = {g: r0["orientation"][g].num_images for g in ORIENTATION_GROUPS}
     shown = [g for g in ORIENTATION_GROUPS if g != "unknown" or counts[g]]
-    head = (
-        "| model | role | runtime | input | "
-        + " | ".join(groups)
-        + " | PCK@0.2 (12 limbs) | PCK@0.1 (12 limbs) | "
-        + " | ".join(f"{g.replace('_', ' ')} (n={counts[g]})" for g in shown)
-        + " | latency ms |"
-    )
-    lines = [
-        f"**{part['title']}**",
-        "",
-        head,
-        "|" + "---|" * 4 + "---:|" * (len(groups) + 3 + len(shown)),
+    head = ["model", "role", "runtime", "input", *groups, "PCK@0.2 (12 limbs)", "PCK@0.1 (12 limbs)"]
+    head += [f"{g.replace('_', ' ')} (n={counts[g]})" for g in shown] + ["latency ms"]
+    rows = [
+        [r["name"], r["role"], r["runtime"], r["input"]]
+        + [f"{r['per_group'][g]:.2f}" for g in groups]
+        + [f"**{r['pck02_limbs']:.2f}**", f"{r['pck01_limbs']:.2f}"]
+        + [_pck(r["orientation"][g].mean) for g in shown]
+        + [f"{r['latency_ms']:.1f}"]
+        for r in part["rows"]
     ]
-    for r in part["rows"]:
-        cells = [f"{r['per_group'][g]:.2f}" for g in groups]
-        orient = [_pck(r["orientation"][g].mean) for g in shown]
-        lines.append(
-            f"| {r['name']} | {r['role']} | {r['runtime']} | {r['input']} | {' | '.join(cells)} | "
-            f"**{r['pck02_limbs']:.2f}** | {r['pck01_limbs']:.2f} | {' | '.join(orient)} | "
-            f"{r['latency_ms']:.1f} |"
-        )
-    lines.append("")
+    lines = [f"**{part['title']}**", "", *markdown_table(head, rows, align="llllr"), ""]
     lines.append(
         f"LSPET {part['split']}: {r0['num_images']} images scored "
         f"({r0['num_skipped_images']} skipped: torso joints not visible), {r0['num_joints']} limb "
@@ -264,8 +254,7 @@ def main(argv=None) -> int:
     try:
         result = compare(args)
     except (FileNotFoundError, ValueError, DataError) as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
+        return refuse(e)
     text = table(result)
     print("\n" + text)
     if args.output_json:

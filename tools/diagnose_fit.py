@@ -25,11 +25,12 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from repose_tf.export.cli import HelpFormatter, invocation, write_marked_section  # noqa: E402
+from repose_tf.cli import HelpFormatter, invocation, markdown_table, refuse, write_marked_section  # noqa: E402
+from repose_tf.paths import default_model, lspet_dir  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
-DEFAULT_MODEL = REPO / "models" / "repose_lsp14.keras"
-DEFAULT_DATA = REPO.parent / "shared" / "data" / "lspet"
+DEFAULT_MODEL = default_model()
+DEFAULT_DATA = lspet_dir()
 START, END = "<!-- diagnose-fit:start -->", "<!-- diagnose-fit:end -->"
 GROUPS = ("upright", "sideways", "upside_down")
 
@@ -105,7 +106,7 @@ def diagnose(args) -> list[dict]:
 def table(rows: list[dict]) -> str:
     head = ["model", "part", "images", "PCK@0.2", "12 limbs"] + [f"{g.replace('_', ' ')}" for g in GROUPS]
     head += ["L/R swapped poses %", "L/R oracle gain (limbs)", "hips inward (torso)", "hip width (torso)"]
-    lines = ["| " + " | ".join(head) + " |", "|---|---|" + "---:|" * (len(head) - 2)]
+    body = []
     for r in rows:
         cells = [r["model"], r["part"], str(r["images"]), f"{r['pck14']:.2f}", f"**{r['limbs']:.2f}**"]
         cells += [f"{m:.2f} (n={n})" for m, n in r["groups"].values()]
@@ -115,7 +116,8 @@ def table(rows: list[dict]) -> str:
             f"{r['hip_inward']:+.3f}",
             f"{r['hip_width']:.3f}",
         ]
-        lines.append("| " + " | ".join(cells) + " |")
+        body.append(cells)
+    lines = markdown_table(head, body, align="llr")
     lines += [
         "",
         "PCK@0.2, LSPET convention (visible joints; poses without both torso joints skipped); orientation "
@@ -133,8 +135,7 @@ def main(argv=None) -> int:
     try:
         rows = diagnose(args)
     except (FileNotFoundError, ValueError, DataError) as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
+        return refuse(e)
     text = table(rows)
     print(text)
     if args.output_json:

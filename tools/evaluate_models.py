@@ -3,7 +3,7 @@
     python tools/evaluate_models.py                       # models/: Keras, float16 and int8 TFLite
     python tools/evaluate_models.py --model runs/lspet/model.keras --model out/m_int8.tflite --limit 200
 
-Every model runs through :func:`repose_tf.evaluate.predict_dataset_flip_pair` (the project's one
+Every model runs through :func:`repose_tf.evaluate.predict_dataset_flips` (the project's one
 evaluation path: evaluation crop -> heatmaps -> sub-pixel decode -> original pixels), once per model:
 the plain heatmaps are reused for the flip-averaged figures. For LSP-14 data it reports PCK@0.2
 and PCK@0.1 over the 14 joints and over the 12 limb joints (no neck / head top: the subset a
@@ -29,11 +29,15 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from repose_tf.export.cli import HelpFormatter, invocation, write_marked_section  # noqa: E402
+from repose_tf.cli import HelpFormatter, invocation, markdown_table, refuse, write_marked_section  # noqa: E402
+from repose_tf.paths import default_model, lspet_dir  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
-DEFAULT_MODELS = [REPO / "models" / f"repose_lsp14{s}" for s in (".keras", "_float16.tflite", "_int8.tflite")]
-DEFAULT_DATA = REPO.parent / "shared" / "data" / "lspet"
+#: The shipped model and its two released TFLite forms (models/repose_lsp14{.keras,_float16/_int8.tflite}).
+DEFAULT_MODELS = [default_model()] + [
+    default_model().with_name(f"{default_model().stem}_{q}.tflite") for q in ("float16", "int8")
+]
+DEFAULT_DATA = lspet_dir()
 START, END = "<!-- model-results:start -->", "<!-- model-results:end -->"
 FLIPS = {"off": (False,), "on": (True,), "both": (False, True)}
 
@@ -78,8 +82,7 @@ def evaluate_models(args) -> dict[str, list[dict]]:
         curve,
         load_splits,
         parse_splits,
-        predict_dataset,
-        predict_dataset_flip_pair,
+        predict_dataset_flips,
         standard_results,
     )
     from repose_tf.metrics import LSP_LIMB_JOINTS, score_by_orientation
@@ -103,10 +106,7 @@ def evaluate_models(args) -> dict[str, list[dict]]:
     for path in paths:
         pred = Predictor.load(path, num_threads=args.threads)
         for split, ds in datasets.items():  # one prediction per image and part; groups reuse it
-            if flips == (False, True):
-                sets = predict_dataset_flip_pair(pred, ds, **kw)
-            else:
-                sets = {flips[0]: predict_dataset(pred, ds, flip_test=flips[0], **kw)}
+            sets = predict_dataset_flips(pred, ds, flips, **kw)
             for flip, ps in sets.items():
                 label = f"{path.name}{' +flip' if flip else ''}"
                 parts[split].append(
@@ -156,17 +156,17 @@ def tables(rows: list[dict], dataset: str, split: str) -> str:
     keys = list(rows[0]["results"])
     ref = {r["flip"]: r for r in rows if r["model"] == rows[0]["model"]}
     main = keys[0]
-    head = "| model | runtime | flip test | " + " | ".join(keys) + f" | change in {main} | images/s |"
-    lines = [f"**{split_title(dataset, split)}**", "", head, "|---|---|---|" + "---:|" * (len(keys) + 2)]
+    head = ["model", "runtime", "flip test", *keys, f"change in {main}", "images/s"]
+    body = []
     for r in rows:
         cells = [f"{r['results'][k].mean:.2f}" for k in keys]
         cells[0] = f"**{cells[0]}**"
         base = ref[r["flip"]]
         delta = "ref." if r is base else f"{r['results'][main].mean - base['results'][main].mean:+.2f}"
-        lines.append(
-            f"| {r['name']} | {r['runtime']} | {'on' if r['flip'] else 'off'} | {' | '.join(cells)} | "
-            f"{delta} | {r['images_per_s']:.1f} |"
+        body.append(
+            [r["name"], r["runtime"], "on" if r["flip"] else "off", *cells, delta, f"{r['images_per_s']:.1f}"]
         )
+    lines = [f"**{split_title(dataset, split)}**", "", *markdown_table(head, body, align="lllr")]
     r0 = rows[0]["results"][main]
     lines += [
         "",
@@ -196,19 +196,26 @@ def orientation_table(rows: list[dict], dataset: str, split: str) -> str:
     shown = [g for g in ORIENTATION_GROUPS if g != "unknown" or counts[g]]
     key = "PCK@0.2 (12 limb joints)"
     total = rows[0]["results"][key].num_images
+    head = [
+        "model",
+        "runtime",
+        *(f"{g.replace('_', ' ')} (n={counts[g]})" for g in shown),
+        f"all (n={total})",
+    ]
+    body = [
+        [
+            r["name"],
+            r["runtime"],
+            *(_pck(r["orientation"][g].mean) for g in shown),
+            _pck(r["results"][key].mean),
+        ]
+        for r in rows
+    ]
     lines = [
         f"Per body orientation, {key}, flip test {'on' if flip else 'off'}, {dataset} {split}:",
         "",
-        "| model | runtime | "
-        + " | ".join(f"{g.replace('_', ' ')} (n={counts[g]})" for g in shown)
-        + f" | all (n={total}) |",
-        "|---|---|" + "---:|" * (len(shown) + 1),
+        *markdown_table(head, body, align="llr"),
     ]
-    for r in rows:
-        cells = [_pck(r["orientation"][g].mean) for g in shown]
-        lines.append(
-            f"| {r['name']} | {r['runtime']} | {' | '.join(cells)} | {_pck(r['results'][key].mean)} |"
-        )
     lines += ["", f"n = scored images ({counts['unknown']} unknown); {ORIENTATION_RULE}."]
     return "\n".join(lines)
 
@@ -266,8 +273,7 @@ def main(argv=None) -> int:
     try:
         parts = evaluate_models(args)
     except (FileNotFoundError, ValueError, DataError, ExportError) as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
+        return refuse(e)
     text = report(parts, args.dataset)
     flags_ = flagged_parts(parts, args.max_drop)
     print("\n" + text)

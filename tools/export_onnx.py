@@ -18,7 +18,8 @@ import sys
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
-from repose_tf.export.cli import HelpFormatter as _HelpFormatter  # noqa: E402
+from repose_tf.cli import HelpFormatter as _HelpFormatter  # noqa: E402
+from repose_tf.cli import refuse
 from repose_tf.export.cli import add_model_args  # noqa: E402
 
 
@@ -72,8 +73,7 @@ def main(argv=None) -> int:
                 config=args.config,
             )
     except (ExportError, ModelLoadError, DataError, FileNotFoundError) as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
+        return refuse(e)
     return 0
 
 

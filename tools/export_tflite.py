@@ -1,143 +1,22 @@
-"""Export a RePose model to TFLite (builtin ops only), write its JSON sidecar, and verify it.
+"""Export a RePose model to TFLite: ``python tools/export_tflite.py --help`` (also ``repose-export``).
 
-    python tools/export_tflite.py --model models/repose_lsp14.keras --quantize int8 \\
-        --output out/repose_lsp14_int8.tflite --calibration_dir ../shared/data/lspet --io uint8
-
-Modes: none (float32), float16 (fp16 weights), dynamic (int8 weights, dynamic-range
-activations), int8 (full integer, calibrated on real crops through the evaluation crop; --io
-picks float / uint8 / int8 input and output). After the export the model is verified against
-the Keras model on LSPET validation images (heatmap max |diff|, keypoint agreement, PCK@0.2;
---no_verify skips it); an int8 model more than --pck_drop_limit points below float32 is flagged
-loudly, with accuracy_flag=1 in the JSON report (<output>.verify.json). The conversion logic
-lives in repose_tf.export.tflite; this script only parses flags.
+The command line lives in :mod:`repose_tf.export.__main__` (``python -m repose_tf.export``); the
+conversion in :mod:`repose_tf.export.tflite`. This script keeps the documented path working.
 """
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-
-from repose_tf.export.cli import HelpFormatter as _HelpFormatter  # noqa: E402
-from repose_tf.export.cli import add_model_args  # noqa: E402
-
-
-def parse_args(argv=None) -> argparse.Namespace:
-    from repose_tf.export.tflite import (
-        CALIBRATION_DATASETS,
-        DEFAULT_NUM_CALIBRATION,
-        IO_TYPES,
-        QUANTIZE_MODES,
-    )
-    from repose_tf.export.verify import DEFAULT_PCK_DROP_LIMIT, DEFAULT_VERIFY_LIMIT
-
-    p = argparse.ArgumentParser(
-        prog="export_tflite.py",
-        description=__doc__,
-        epilog="Example: python tools/export_tflite.py --model models/repose_lsp14.keras --quantize int8 "
-        "--output out/m_int8.tflite --calibration_dir ../shared/data/lspet",
-        formatter_class=_HelpFormatter,
-    )
-    add_model_args(p)
-    p.add_argument("--quantize", default="none", choices=QUANTIZE_MODES, help="quantisation mode")
-    p.add_argument(
-        "--output", help="output .tflite (default: <model stem>_<quantize>.tflite beside the model)"
-    )
-    p.add_argument(
-        "--io", default="float", choices=IO_TYPES, help="input/output type (uint8/int8: int8 only)"
-    )
-    p.add_argument(
-        "--calibration_dir",
-        help="int8 calibration: a dataset dir (LSPET/LSP joints.mat, MPII annot/, COCO annotations/) "
-        "or a plain image dir (default: ../shared/data/lspet when present)",
-    )
-    p.add_argument("--calibration_dataset", default="auto", choices=CALIBRATION_DATASETS)
-    p.add_argument("--calibration_split", default="train", help="split of a calibration dataset")
-    p.add_argument("--num_calibration", type=int, default=DEFAULT_NUM_CALIBRATION, help="calibration crops")
-    p.add_argument("--seed", type=int, default=0, help="which calibration samples are drawn")
-    p.add_argument("--no_verify", action="store_true", help="skip the verification against Keras")
-    p.add_argument(
-        "--verify_limit", type=int, default=DEFAULT_VERIFY_LIMIT, help="LSPET val images to verify on"
-    )
-    p.add_argument("--verify_data_dir", help="LSPET dir for verification (default ../shared/data/lspet)")
-    p.add_argument("--pck_drop_limit", type=float, default=DEFAULT_PCK_DROP_LIMIT, help="PCK@0.2 points")
-    p.add_argument("--report", help="verification JSON (default <output stem>.verify.json)")
-    p.add_argument("--fail_on_flag", action="store_true", help="exit 3 when the accuracy flag is set")
-    return p.parse_args(argv)
+from repose_tf.export.__main__ import _stem, parse_args  # noqa: E402, F401  (kept importable here)
+from repose_tf.export.__main__ import main as _main  # noqa: E402
 
 
 def main(argv=None) -> int:
-    args = parse_args(argv)
-    from pathlib import Path
-
-    from repose_tf.data import DataError
-    from repose_tf.export import ExportError
-    from repose_tf.export.tflite import (
-        check_modes,
-        default_calibration_dir,
-        default_model_path,
-        export_tflite,
-    )
-    from repose_tf.export.verify import verify_and_report
-    from repose_tf.loading import ModelLoadError
-    from repose_tf.sidecar import SidecarError
-
-    try:
-        check_modes(args.quantize, args.io)
-        model = Path(args.model) if args.model else default_model_path()
-        if not model.is_file():
-            raise ExportError(f"model file not found: {model}")
-        output = (
-            Path(args.output) if args.output else model.with_name(f"{_stem(model)}_{args.quantize}.tflite")
-        )
-        calib = args.calibration_dir
-        if args.quantize == "int8" and calib is None:
-            calib = default_calibration_dir()
-            if calib is None:
-                raise ExportError("int8 needs --calibration_dir (a dir of images or a dataset dir)")
-            print(f"calibration: {calib} (default)")
-        res = export_tflite(
-            model,
-            output,
-            args.quantize,
-            calibration=calib,
-            num_calibration=args.num_calibration,
-            calibration_dataset=args.calibration_dataset,
-            calibration_split=args.calibration_split,
-            io=args.io,
-            config=args.config,
-            seed=args.seed,
-            log=print,
-        )
-        print(res.summary())
-        if args.no_verify:
-            return 0
-        rep = verify_and_report(
-            res,
-            model,
-            report_path=args.report,
-            data_dir=args.verify_data_dir,
-            limit=args.verify_limit,
-            pck_drop_limit=args.pck_drop_limit,
-            config=args.config,
-        )
-    except (ExportError, ModelLoadError, SidecarError, DataError, FileNotFoundError) as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
-    if rep is not None and rep.accuracy_flag and args.fail_on_flag:
-        return 3
-    return 0
-
-
-def _stem(p) -> str:
-    name = p.name
-    for suffix in (".weights.h5", ".keras", ".h5"):
-        if name.endswith(suffix):
-            return name[: -len(suffix)]
-    return p.stem
+    return _main(argv, prog="export_tflite.py")
 
 
 if __name__ == "__main__":

@@ -31,6 +31,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+from repose_tf.cli import error, refuse
+from repose_tf.paths import default_model
+
 #: What the GPU image lacks for keras 3.15 (the rest of its requirements are there).
 WHEELS = ("keras==3.15.0", "namex==0.1.0", "optree==0.20.0")
 #: What comes back from a GPU stretch (each file < 16 MiB: no optimizer state).
@@ -56,7 +59,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     tr.add_argument("--pack", default=".gpu_pack", help="Pack directory written by `pack`.")
     tr.add_argument("--output", required=True, help="Where the results go (the device's $OUT).")
     tr.add_argument("--minutes", type=float, default=6.0, help="Training minutes (time budget).")
-    tr.add_argument("--init_weights", default="models/repose_lsp14.keras", help="Weights to start from.")
+    tr.add_argument("--init_weights", default=str(default_model()), help="Weights to start from.")
     tr.add_argument("--preset", default="repose_lsp14")
     tr.add_argument("--batch_size", type=int, default=32)
     tr.add_argument("--learning_rate", type=float, default=1e-3)
@@ -71,20 +74,13 @@ def parse_args(argv=None) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
-def _fail(message: str, code: int = 2) -> int:
-    print(f"error: {message}", file=sys.stderr)
-    return code
-
-
 def pack(args) -> int:
     from repose_tf.data.pack import PackConfig, pack_lspet
 
     if not (Path(args.data_dir) / "joints.mat").is_file():
-        print(f"error: {args.data_dir}: no joints.mat (expected an LSPET directory)", file=sys.stderr)
-        return 2
+        return refuse(f"{args.data_dir}: no joints.mat (expected an LSPET directory)")
     if not 1 <= args.quality <= 100 or args.box_px < 16 or args.margin < 1.0:
-        print("error: --quality must be 1-100, --box_px >= 16 and --margin >= 1", file=sys.stderr)
-        return 2
+        return refuse("--quality must be 1-100, --box_px >= 16 and --margin >= 1")
     cfg = PackConfig(args.box_px, args.margin, args.quality, args.train_limit, args.val_limit)
     out = Path(args.output)
     bar = None
@@ -107,7 +103,7 @@ def pack(args) -> int:
     except (DataError, OSError, RuntimeError) as e:
         if bar is not None:
             bar.close()
-        return _fail(str(e))
+        return refuse(str(e))
     if bar is not None:
         bar.close()
     if not args.no_wheels:
@@ -118,7 +114,7 @@ def pack(args) -> int:
                "--platform", "manylinux_2_17_x86_64", "--platform", "manylinux2014_x86_64",
                "-d", str(wheels), *WHEELS]  # fmt: skip
         if subprocess.run(cmd).returncode != 0:
-            print(f"error: could not download {', '.join(WHEELS)} into {wheels}", file=sys.stderr)
+            error(f"could not download {', '.join(WHEELS)} into {wheels}")
             return 1
     mb = sum(f.stat().st_size for f in out.rglob("*") if f.is_file()) / 2**20
     print(
@@ -131,10 +127,7 @@ def pack(args) -> int:
             "skipped in the source: " + ", ".join(f"{k} {v}" for k, v in summary["skipped_in_source"].items())
         )
     if mb > args.max_mb:
-        print(
-            f"error: {out} is {mb:.1f} MiB > --max_mb {args.max_mb:g}: lower --quality or --box_px",
-            file=sys.stderr,
-        )
+        error(f"{out} is {mb:.1f} MiB > --max_mb {args.max_mb:g}: lower --quality or --box_px")
         return 1
     return 0
 
@@ -142,14 +135,9 @@ def pack(args) -> int:
 def train(args) -> int:
     pack_dir = Path(args.pack)
     if not (pack_dir / "lspet" / "joints.mat").is_file():
-        print(
-            f"error: {pack_dir}: not a pack (no lspet/joints.mat); run `gpu_campaign.py pack` first",
-            file=sys.stderr,
-        )
-        return 2
+        return refuse(f"{pack_dir}: not a pack (no lspet/joints.mat); run `gpu_campaign.py pack` first")
     if args.init_weights and not Path(args.init_weights).is_file():
-        print(f"error: --init_weights {args.init_weights}: no such file", file=sys.stderr)
-        return 2
+        return refuse(f"--init_weights {args.init_weights}: no such file")
     out = Path(args.output)
     out.mkdir(parents=True, exist_ok=True)
     run_dir = Path(args.run_dir) if args.run_dir else Path("/tmp/gpu_run")

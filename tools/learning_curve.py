@@ -24,7 +24,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from repose_tf.export.cli import HelpFormatter, invocation, write_marked_section
+from repose_tf.cli import HelpFormatter, invocation, markdown_table, refuse, write_marked_section
 
 START, END = "<!-- learning-curve:start -->", "<!-- learning-curve:end -->"
 
@@ -63,12 +63,6 @@ def _metric(hist: list[dict], default: str = "validation metric") -> str:
     return next((h["val_metric"] for h in hist if h.get("val_metric")), default)
 
 
-def _markdown(header: list[str], rows: list[list[str]], left: int = 0) -> list[str]:
-    """A Markdown table; the first ``left`` columns are left-aligned, the rest right-aligned."""
-    align = ["---"] * left + ["---:"] * (len(header) - left)
-    return [f"| {' | '.join(r)} |" for r in (header, align, *rows)]
-
-
 def table(hist: list[dict]) -> str:
     header = ["step", "samples seen", "train loss", "samples/s", "chunk wall s", "validation"]
     rows = [
@@ -76,7 +70,7 @@ def table(hist: list[dict]) -> str:
          f"{h.get('wall_s', 0):.0f}", _val(h)]
         for h in hist
     ]  # fmt: skip
-    lines = _markdown(header, rows)
+    lines = markdown_table(header, rows, align="r")
     total = sum(h.get("wall_s", 0.0) for h in hist)
     metric = _metric(hist)
     lines += [
@@ -140,7 +134,7 @@ def campaign_table(points: list[dict]) -> str:
          f"{b[1]:.2f} ({b[0]})" if (b := _best_ema(h)) else "-"]
         for h in points
     ]  # fmt: skip
-    lines = _markdown(header, rows, left=2)
+    lines = markdown_table(header, rows, align="llr")
     last = points[-1]
     metric = _metric(points)
     lines += [
@@ -189,8 +183,7 @@ def main(argv=None) -> int:
     args = parse_args(argv)
     labels = args.label or []
     if labels and len(labels) != len(args.run):
-        print(f"error: {len(labels)} --label for {len(args.run)} --run", file=sys.stderr)
-        return 2
+        return refuse(f"{len(labels)} --label for {len(args.run)} --run")
     from repose_tf.campaign import chain, join_stretches, load_stretches
 
     try:
@@ -205,8 +198,7 @@ def main(argv=None) -> int:
                 for i, r in enumerate(args.run)
             }
     except (FileNotFoundError, ValueError) as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
+        return refuse(e)
     if args.chain:
         text = campaign_table(points)
     else:

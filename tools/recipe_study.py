@@ -32,9 +32,9 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
-sys.path.insert(0, str(REPO / "tools"))
 
-from repose_tf.export.cli import HelpFormatter, invocation, write_marked_section  # noqa: E402
+from repose_tf.cli import HelpFormatter, invocation, markdown_table, write_marked_section  # noqa: E402
+from repose_tf.paths import lspet_dir  # noqa: E402
 
 START, END = "<!-- recipe-study:start -->", "<!-- recipe-study:end -->"
 OTHERS_SHARE = 0.10  # other processes' share of the cores above which a candidate is disturbed
@@ -121,9 +121,7 @@ RECIPES = {
 
 def parse_args(argv=None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="recipe_study.py", description=__doc__, formatter_class=HelpFormatter)
-    p.add_argument(
-        "--data_dir", default=str(REPO.parent / "shared" / "data" / "lspet"), help="LSPET directory."
-    )
+    p.add_argument("--data_dir", default=str(lspet_dir()), help="LSPET directory.")
     p.add_argument("--run_root", default=str(Path.home() / ".cache" / "repose-runs" / "study"),
                    help="One run directory per candidate goes here (outside the work tree).")  # fmt: skip
     p.add_argument("--budget_minutes", type=float, default=20.0, help="Training minutes per candidate.")
@@ -178,7 +176,7 @@ def run_candidate(recipe: Recipe, args) -> dict:
     print(f"[{recipe.name}] {recipe.description}\n  {' '.join(cmd[1:])}", flush=True)
     import resource
 
-    from benchmark_train import busy_cpu_seconds
+    from repose_tf.cpu import busy_cpu_seconds
 
     load0, t0, busy0 = os.getloadavg(), time.time(), busy_cpu_seconds()
     child0 = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -264,7 +262,7 @@ def report(runs: dict[str, dict], args, argv) -> str:
     base_at_budget = pck_at(curve(base["history"]), budget) if base else None
     head = ["recipe", *[f"PCK@0.2 at {m:g} min" for m in marks], "final: min / samples / PCK@0.2",
             f"vs current at {budget:g} min", "trainer CPU share", "load avg before/after"]  # fmt: skip
-    lines = [f"| {' | '.join(head)} |", "|" + "---|" * 1 + "---:|" * (len(head) - 1)]
+    body = []
     for name, run in runs.items():
         pts = curve(run["history"])
         cells = []
@@ -286,12 +284,9 @@ def report(runs: dict[str, dict], args, argv) -> str:
             share_text += f", others {100 * st['others_cpu']:.0f}%" + (
                 " (disturbed)" if disturbed(st) else ""
             )
-        lines.append(
-            f"| `{name}`: {RECIPES[name].description}{' (stopped early)' if run['stopped_early'] else ''} | "
-            f"{' | '.join(cells)} | "
-            f"{end[0]:.1f} / {end[2]:,} / {end[1]:.2f} | {ratio} | {share_text} | {load} |"
-        )
-    text = "\n".join(lines)
+        title = f"`{name}`: {RECIPES[name].description}{' (stopped early)' if run['stopped_early'] else ''}"
+        body.append([title, *cells, f"{end[0]:.1f} / {end[2]:,} / {end[1]:.2f}", ratio, share_text, load])
+    text = "\n".join(markdown_table(head, body, align="lr"))
     return (
         f"Machine: {cpu_info().describe()}. Budget {budget:g} training minutes per recipe (validation "
         f"excluded, tracing included), seed {args.seed}, validation PCK@0.2 on the first {args.val_limit} "

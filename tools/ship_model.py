@@ -26,7 +26,7 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from repose_tf.export.cli import HelpFormatter  # noqa: E402
+from repose_tf.cli import HelpFormatter, refuse  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -89,8 +89,7 @@ def main(argv=None) -> int:
             previous_manifest=args.continues,
         )
     except (ExportError, FileNotFoundError, ValueError) as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
+        return refuse(e)
     return 0
 
 

@@ -28,11 +28,12 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from repose_tf.export.cli import HelpFormatter  # noqa: E402
+from repose_tf.cli import HelpFormatter, refuse  # noqa: E402
+from repose_tf.paths import lspet_dir  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_TRUNK = REPO / "models" / "trunk"
-DEFAULT_DATA = REPO.parent / "shared" / "data" / "lspet"
+DEFAULT_DATA = lspet_dir()
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -128,8 +129,7 @@ def main(argv=None) -> int:
             print(f"wrote {args.output} (the {args.decay:g} average at step {rec['ema']['step']})")
             return 0
     except (ExportError, FileNotFoundError, FileExistsError, ValueError) as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
+        return refuse(e)
     return 0
 
 

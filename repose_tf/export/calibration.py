@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from repose_tf.export import ExportError
+from repose_tf.paths import find_lspet_dir
 
 DEFAULT_NUM_CALIBRATION = 200
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff")
@@ -21,9 +22,7 @@ CALIBRATION_DATASETS = ("auto", "images", "lspet", "lsp", "mpii", "coco")
 
 def default_calibration_dir() -> Path | None:
     """LSPET beside the repository (``../shared/data/lspet``) when present."""
-    from repose_tf.export.verify import default_lspet_dir
-
-    return default_lspet_dir()
+    return find_lspet_dir()
 
 
 class CalibrationError(ExportError):

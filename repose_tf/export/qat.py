@@ -41,6 +41,7 @@ from typing import Any
 
 import numpy as np
 
+from repose_tf.cli import refuse
 from repose_tf.export import ExportError
 from repose_tf.export.qat_mirror import (
     QATError,
@@ -86,17 +87,14 @@ def _qat_in_process(args: dict) -> dict:
     import tensorflow as tf
 
     from repose_tf.data import SampleTransform, get_dataset, load_batch
-    from repose_tf.export import atomic_output
-    from repose_tf.export.sidecar import sidecar_from_tflite
     from repose_tf.export.tflite import (
         calibration_images,
         check_modes,
-        inspect_tflite,
+        coverage_or_none,
         load_inference_model,
         model_metadata,
-        xnnpack_coverage,
+        write_tflite,
     )
-    from repose_tf.sidecar import sidecar_path, write_sidecar
 
     say = print if args.get("verbose", True) else (lambda *a, **k: None)
     t0 = time.perf_counter()
@@ -197,28 +195,7 @@ def _qat_in_process(args: dict) -> dict:
     except Exception as e:  # noqa: BLE001
         first = (str(e).strip().splitlines() or [type(e).__name__])[0]
         raise QATError(f"TFLite conversion of the QAT model failed: {first}") from None
-    ops = inspect_tflite(buf)
-    if not ops.builtin_only:
-        raise QATError(f"QAT model contains non-builtin ops {ops.custom_ops}; refusing to write it")
-    sc_path = sidecar_path(output)
-    with atomic_output(output) as tmp:
-        tmp.write_bytes(buf)
-        sc = sidecar_from_tflite(
-            tmp,
-            quantize="int8",
-            preset=meta["preset"],
-            keypoint_set=kps,
-            params=meta["params"],
-            gflops=meta["gflops"],
-            sigma=meta["sigma"],
-            keras_path=str(source) if source else None,
-        )
-        sc["model_file"] = output.name
-    try:
-        write_sidecar(sc_path, sc)
-    except BaseException:
-        output.unlink(missing_ok=True)
-        raise
+    ops, sc_path = write_tflite(buf, output, meta, "int8", source=source, what="QAT model", error=QATError)
     from repose_tf.runtime import TFLitePredictor
 
     fq = qat(probe, training=False).numpy()
@@ -229,18 +206,10 @@ def _qat_in_process(args: dict) -> dict:
         f"int8 TFLite vs fake-quant Keras max |diff| {tflite_vs_fq:.3f}; "
         f"vs float Keras 3 {tflite_vs_float:.3f}"
     )
-    try:
-        cov = xnnpack_coverage(output)
-        cov_d = {
-            "total": cov.total,
-            "delegated": cov.delegated,
-            "partitions": cov.partitions,
-            "undelegated": cov.undelegated,
-            "method": cov.method,
-        }
-    except Exception:  # noqa: BLE001
-        cov_d = None
     from dataclasses import asdict
+
+    cov = coverage_or_none(output)
+    cov_d = asdict(cov) if cov is not None else None
 
     return {
         "path": str(output),
@@ -355,8 +324,7 @@ def _worker_main(argv: list[str]) -> int:
     try:
         res = _qat_in_process(args)
     except ExportError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
+        return refuse(e)
     result_file.write_text(json.dumps(res, default=lambda o: o.item() if hasattr(o, "item") else str(o)))
     return 0
 

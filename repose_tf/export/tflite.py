@@ -35,7 +35,6 @@ from typing import Any
 
 import numpy as np
 
-from repose_tf.config import missing_model_hint, shipped_model_path
 from repose_tf.export import ExportError, atomic_output
 
 # Calibration data and inspection live in their own modules; their names stay importable here.
@@ -49,6 +48,7 @@ from repose_tf.export.calibration import (  # noqa: F401
     default_calibration_dir,
 )
 from repose_tf.export.inspection import DelegateCoverage, OpReport, inspect_tflite, xnnpack_coverage
+from repose_tf.paths import DEFAULT_MODEL_FILE, default_model, missing_model_hint
 
 __all__ = [
     "DEFAULT_MODEL",
@@ -62,6 +62,7 @@ __all__ = [
     "OpReport",
     "calibration_images",
     "check_modes",
+    "coverage_or_none",
     "default_calibration_dir",
     "default_model_path",
     "export_tflite",
@@ -70,6 +71,7 @@ __all__ = [
     "load_inference_model",
     "model_metadata",
     "trace_saved_model",
+    "write_tflite",
     "xnnpack_coverage",
 ]
 
@@ -78,13 +80,13 @@ IO_TYPES = ("float", "uint8", "int8")
 
 
 #: What the CLIs export when --model is omitted (relative to the repository root).
-DEFAULT_MODEL = Path("models/repose_lsp14.keras")
+DEFAULT_MODEL = Path("models") / DEFAULT_MODEL_FILE
 
 
 def default_model_path() -> Path:
     """``models/repose_lsp14.keras`` (cwd, then the models directory: ``$REPOSE_MODELS_DIR``,
     default the checkout's models/) or a clear ExportError."""
-    for cand in (DEFAULT_MODEL, shipped_model_path(DEFAULT_MODEL.name)):
+    for cand in (DEFAULT_MODEL, default_model()):
         if cand.is_file():
             return cand
     raise ExportError(
@@ -319,6 +321,66 @@ def convert_tflite(
     return buf
 
 
+def write_tflite(
+    buf: bytes,
+    output: str | os.PathLike,
+    meta: dict,
+    quantize: str,
+    *,
+    source: str | os.PathLike | None = None,
+    sidecar: bool = True,
+    what: str = "converted model",
+    error: type[Exception] = ExportError,
+) -> tuple[OpReport, Path | None]:
+    """Write a converted TFLite flatbuffer and its JSON sidecar, both or neither.
+
+    Refuses (``error``, nothing written) a model with non-builtin ops; the model is written
+    atomically, its sidecar (``meta``: :func:`model_metadata`) after it, and a failed sidecar write
+    removes the model again. Every TFLite writer of the project (plain, int8, QAT) ends here.
+    Returns the op report and the sidecar path (None when ``sidecar`` is False).
+    """
+    from repose_tf.export.sidecar import sidecar_from_tflite
+    from repose_tf.sidecar import sidecar_path, write_sidecar
+
+    output = Path(output)
+    ops = inspect_tflite(buf)
+    if not ops.builtin_only:
+        raise error(f"{what} contains non-builtin ops {ops.custom_ops}; refusing to write it")
+    sc_path = sidecar_path(output)
+    with atomic_output(output) as tmp:
+        tmp.write_bytes(buf)
+        sc = None
+        if sidecar:
+            sc = sidecar_from_tflite(
+                tmp,
+                quantize=quantize,
+                preset=meta["preset"],
+                keypoint_set=meta["keypoint_set"],
+                params=meta["params"],
+                gflops=meta["gflops"],
+                sigma=meta["sigma"],
+                keras_path=str(source) if source else None,
+            )
+            sc["model_file"] = output.name
+    try:
+        if sc is not None:
+            write_sidecar(sc_path, sc)
+    except BaseException:
+        output.unlink(missing_ok=True)
+        raise
+    return ops, (sc_path if sidecar else None)
+
+
+def coverage_or_none(path: str | os.PathLike, log=None) -> DelegateCoverage | None:
+    """:func:`xnnpack_coverage` of a written model, or None where it cannot be measured (informative)."""
+    try:
+        return xnnpack_coverage(path)
+    except Exception as e:  # noqa: BLE001 - informative only
+        if log is not None:
+            log(f"(XNNPACK coverage unavailable: {e})")
+        return None
+
+
 def export_tflite(
     model: Any,
     output: str | os.PathLike,
@@ -343,9 +405,6 @@ def export_tflite(
     bad calibration data, conversion failures and non-builtin ops; nothing is left at
     ``output`` (or its sidecar) on failure.
     """
-    from repose_tf.export.sidecar import sidecar_from_tflite
-    from repose_tf.sidecar import sidecar_path, write_sidecar
-
     say = log or (lambda msg: None)
     check_modes(quantize, io)
     output = Path(output)
@@ -369,37 +428,8 @@ def export_tflite(
         say(f"calibrating on {len(rep)} crops from {calib_info['source']}")
     say(f"converting ({quantize}, io={io}) ...")
     buf = convert_tflite(keras_model, quantize, io, rep, saved_model_dir)
-    ops = inspect_tflite(buf)
-    if not ops.builtin_only:
-        raise ExportError(f"converted model contains non-builtin ops {ops.custom_ops}; refusing to write it")
-    sc_path = sidecar_path(output)
-    with atomic_output(output) as tmp:
-        tmp.write_bytes(buf)
-        sc = None
-        if sidecar:
-            sc = sidecar_from_tflite(
-                tmp,
-                quantize=quantize,
-                preset=meta["preset"],
-                keypoint_set=meta["keypoint_set"],
-                params=meta["params"],
-                gflops=meta["gflops"],
-                sigma=meta["sigma"],
-                keras_path=str(source) if source else None,
-            )
-            sc["model_file"] = output.name
-    try:
-        if sc is not None:
-            write_sidecar(sc_path, sc)
-    except BaseException:
-        output.unlink(missing_ok=True)
-        raise
-    cov = None
-    if coverage:
-        try:
-            cov = xnnpack_coverage(output)
-        except Exception as e:  # noqa: BLE001 - informative only
-            say(f"(XNNPACK coverage unavailable: {e})")
+    ops, sc_path = write_tflite(buf, output, meta, quantize, source=source, sidecar=sidecar)
+    cov = coverage_or_none(output, say) if coverage else None
     return ExportResult(
         path=output,
         format="tflite",
@@ -407,7 +437,7 @@ def export_tflite(
         io=io,
         size_bytes=output.stat().st_size,
         seconds=time.perf_counter() - t0,
-        sidecar=sc_path if sidecar else None,
+        sidecar=sc_path,
         source=str(source) if source else None,
         metadata=meta,
         ops=ops,

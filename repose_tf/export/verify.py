@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from repose_tf import codec
+from repose_tf.paths import find_lspet_dir
 
 __all__ = [
     "DEFAULT_PCK_DROP_LIMIT",
@@ -55,10 +56,7 @@ TOLERANCES = {
 
 def default_lspet_dir() -> Path | None:
     """``$REPOSE_SHARED/data/lspet`` or ``../shared/data/lspet`` beside the repository, if present."""
-    base = os.environ.get("REPOSE_SHARED")
-    cands = [Path(base) / "data" / "lspet"] if base else []
-    cands.append(Path(__file__).resolve().parents[2].parent / "shared" / "data" / "lspet")
-    return next((c for c in cands if (c / "joints.mat").is_file()), None)
+    return find_lspet_dir()
 
 
 class _Recorder:

@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from repose_tf.cli import markdown_table
 from repose_tf.keypoints import LSP14
 from repose_tf.metrics.results import PCKCurve, PCKResult
 
@@ -30,17 +31,14 @@ def format_markdown_table(
     """
     rows = _labelled(results, lambda r: r.metric)
     cols = [*columns, *extra_columns]
-    lines = [
-        "| " + " | ".join([label_header, *cols]) + " |",
-        "|" + "|".join([":---", *(["---:"] * len(cols))]) + "|",
-    ]
+    body = []
     for label, r in rows:
         cells = []
         for c in cols:
             v = r.per_group.get(c, r.extras.get(c))
             cells.append("-" if v is None or not np.isfinite(v) else f"{v:.{digits}f}")
-        lines.append("| " + " | ".join([label, *cells]) + " |")
-    return "\n".join(lines) + "\n"
+        body.append([label, *cells])
+    return "\n".join(markdown_table([label_header, *cols], body, align="lr")) + "\n"
 
 
 def plot_pck_curves(
