@@ -232,6 +232,8 @@ def test_a_decay_branch_anneals_a_copy_and_leaves_the_trunk(trunk_run, tmp_path)
     run, _ = trunk_run
     digest = lambda p: hashlib.sha256(p.read_bytes()).hexdigest()  # noqa: E731
     before = {name: digest(run / name) for name in ("checkpoint.keras", "ema.npz", "state.json")}
+    trunk_steps = [h["step"] for h in json.loads((run / "state.json").read_text())["history"]]
+    assert trunk_steps[-1] == 8
     branch = tmp_path / "branch"
     res = _tool("branch", "--run_dir", run, "--output_dir", branch, "--decay_steps", "4")
     assert res.returncode == 0, res.stderr
@@ -240,7 +242,8 @@ def test_a_decay_branch_anneals_a_copy_and_leaves_the_trunk(trunk_run, tmp_path)
     out = _train(*cmd[3:])
     assert "warmup_stable_decay" in out and "steps 8->12" in out
     state = json.loads((branch / "state.json").read_text())
-    assert [h["step"] for h in state["history"]][-3:] == [8, 10, 12]  # the trunk's history, continued
+    # the trunk's history, continued by one checkpoint (every gcd(8, 4) = 4 steps) at the branch's end
+    assert [h["step"] for h in state["history"]] == [*trunk_steps, 12]
     assert state["history"][-1]["lr"] == pytest.approx(0.0, abs=1e-12)  # annealed to zero
     ckpt = keras.saving.load_model(branch / "checkpoint.keras")  # the schedule saves and loads
     assert isinstance(ckpt.optimizer._learning_rate, WarmupStableDecay)
