@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import importlib.util
+import re
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -26,24 +28,42 @@ def test_qat_runs_in_a_legacy_subprocess_from_here():
     assert not legacy_keras_ready()
 
 
+#: What run_qat measures and the export CLI prints under its summary ("  name: value").
+QAT_FIGURES = ("mirror_max_abs_diff", "qat_steps", "qat_last_loss", "tflite_vs_fake_quant_max_abs_diff")
+
+
+@pytest.fixture(scope="module")
+def qat_cli(tiny_model, shared_dir, tmp_path_factory) -> SimpleNamespace:
+    """One QAT run (4 steps, 8 calibration crops, uint8 I/O) through the export CLI's qat mode,
+    which runs run_qat in a legacy tf_keras subprocess: the two tests below judge the same run
+    (about four minutes each on a 2-core machine). ``figures``: run_qat's measurements, read
+    from the printed summary."""
+    from inprocess import REPO, run_tool
+
+    out = tmp_path_factory.mktemp("qat") / "tiny_qat.tflite"
+    r = run_tool(
+        "export_tflite.py", "--model", tiny_model, "--quantize", "qat", "--steps", 4, "--batch_size", 4,
+        "--num_calibration", 8, "--io", "uint8", "--data_dir", H.lspet_dir(shared_dir), "--output", out,
+        "--no_verify", cwd=REPO,
+    )  # fmt: skip
+    assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
+    found = re.findall(rf"^  ({'|'.join(QAT_FIGURES)}): (\S+)$", r.stdout, re.M)
+    return SimpleNamespace(out=out, stdout=r.stdout, figures={k: float(v) for k, v in found})
+
+
 @pytest.mark.slow
-def test_qat_tiny_model_to_int8(tiny_model, shared_dir, tmp_path):
-    from repose_tf.export.qat import run_qat
+def test_qat_tiny_model_to_int8(qat_cli, tiny_model, shared_dir):
     from repose_tf.export.sidecar import read_sidecar
     from repose_tf.export.tflite import inspect_tflite
     from repose_tf.runtime import Predictor
 
-    model = tiny_model  # the suite's small trained model (conftest.py)
-    out = tmp_path / "tiny_qat.tflite"
-    res = run_qat(
-        model, out, data_dir=H.lspet_dir(shared_dir), steps=4, batch_size=4, num_calibration=8, io="uint8",
-        verbose=False,
-    )  # fmt: skip
+    model, out, figures = tiny_model, qat_cli.out, qat_cli.figures  # the suite's small trained model
+    assert set(figures) == set(QAT_FIGURES), qat_cli.stdout[-2000:]
     # the tf_keras mirror (same layer names, every weight matched) reproduces Keras 3
-    assert res.extra["mirror_max_abs_diff"] < 1e-4
-    assert res.extra["qat_steps"] == 4 and np.isfinite(res.extra["qat_last_loss"])
+    assert figures["mirror_max_abs_diff"] < 1e-4
+    assert figures["qat_steps"] == 4 and np.isfinite(figures["qat_last_loss"])
     # the converted model keeps the fake-quant ranges (TFLite ~ the QAT Keras model)
-    assert res.extra["tflite_vs_fake_quant_max_abs_diff"] < 0.15
+    assert figures["tflite_vs_fake_quant_max_abs_diff"] < 0.15
     ops = inspect_tflite(out)
     assert ops.builtin_only and ops.float_ops == 0 and "CONV_2D" in ops.histogram
     sc = read_sidecar(out)
@@ -87,18 +107,9 @@ def test_qat_is_a_mode_of_the_export_cli(tmp_path):
 
 
 @pytest.mark.slow
-def test_export_cli_qat_mode_writes_int8_with_sidecar(tiny_model, shared_dir, tmp_path):
+def test_export_cli_qat_mode_writes_int8_with_sidecar(qat_cli):
     """The CLI's qat mode runs run_qat (a legacy tf_keras subprocess from this Keras 3 process)."""
-    from inprocess import REPO, run_tool
-
     from repose_tf.export.sidecar import read_sidecar
 
-    out = tmp_path / "cli_qat.tflite"
-    r = run_tool(
-        "export_tflite.py", "--model", tiny_model, "--quantize", "qat", "--steps", 2, "--batch_size", 2,
-        "--num_calibration", 4, "--data_dir", H.lspet_dir(shared_dir), "--output", out, "--no_verify",
-        cwd=REPO,
-    )  # fmt: skip
-    assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
-    assert "quantize=int8 (QAT)" in r.stdout and out.is_file()
-    assert read_sidecar(out)["quantize"] == "int8"
+    assert "quantize=int8 (QAT)" in qat_cli.stdout and qat_cli.out.is_file()
+    assert read_sidecar(qat_cli.out)["quantize"] == "int8"
